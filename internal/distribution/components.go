@@ -22,6 +22,8 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
+
+	"github.com/redline-otel/redline/extension/healthzextension"
 )
 
 // Components returns the factories of every component in the redline
@@ -31,6 +33,7 @@ func Components() (otelcol.Factories, error) {
 	factories := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
 
 	if factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
+		healthzextension.NewFactory(),
 		zpagesextension.NewFactory(),
 		filestorage.NewFactory(),
 	); err != nil {
