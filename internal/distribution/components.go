@@ -23,7 +23,10 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/redline-otel/redline/exporter/payloadcapture"
 	"github.com/redline-otel/redline/extension/healthzextension"
+	"github.com/redline-otel/redline/processor/redmetricsprocessor"
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/redmetricsconnector"
 )
 
 // Components returns the factories of every component in the redline
@@ -45,12 +48,14 @@ func Components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	if factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
+		redmetricsprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
 	}
 	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
+		payloadcapture.NewFactory(),
 		debugexporter.NewFactory(),
 		nopexporter.NewFactory(),
 		otlpexporter.NewFactory(),
@@ -59,7 +64,9 @@ func Components() (otelcol.Factories, error) {
 	); err != nil {
 		return otelcol.Factories{}, err
 	}
-	if factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](); err != nil {
+	if factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
+		redmetricsconnector.NewFactory(),
+	); err != nil {
 		return otelcol.Factories{}, err
 	}
 	return factories, nil

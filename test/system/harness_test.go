@@ -10,13 +10,16 @@ package system
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +27,13 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 )
 
@@ -49,6 +57,16 @@ func redlineBin(t testing.TB) string {
 	return bin
 }
 
+// configPath is the configuration redline runs with: config/collector.yaml,
+// or REDLINE_CONFIG to try the suite against another one.
+func configPath(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("REDLINE_CONFIG"); p != "" {
+		return p
+	}
+	return filepath.Join(repoRoot(t), "config", "collector.yaml")
+}
+
 func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -57,20 +75,30 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// sink is an OTLP/gRPC logs server that counts each record's `seq` attribute.
+// sink is an OTLP/gRPC server that counts each log record's `seq` attribute.
+// It also accepts metrics and traces (counted, not checked), so that a
+// configuration exporting RED metrics to the same endpoint does not fill
+// redline's log with Unimplemented errors.
 type sink struct {
 	plogotlp.UnimplementedGRPCServer
 
 	addr string
 
-	mu       sync.Mutex
-	seen     map[int64]int
-	records  int
-	noSeq    int
-	srv      *grpc.Server
-	stopped  bool
-	failNext error
+	mu           sync.Mutex
+	seen         map[int64]int
+	records      int
+	noSeq        int
+	noSeqBytes   int64 // body bytes of the records without seq (raw bad lines)
+	metricPoints int
+	spans        int
+	srv          *grpc.Server
+	stopped      bool
 }
+
+// sinkMaxMessage is far above gRPC's 4 MiB default: hostile input sends
+// records of up to max_line_size (1 MiB) each, many to a batch. A real
+// backend's limit is the exporter's concern, not what these tests measure.
+const sinkMaxMessage = 1 << 30
 
 func newSink(t testing.TB) *sink {
 	t.Helper()
@@ -93,8 +121,10 @@ func (s *sink) start(t testing.TB) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.NoError(t, err)
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(sinkMaxMessage))
 	plogotlp.RegisterGRPCServer(srv, s)
+	pmetricotlp.RegisterGRPCServer(srv, &sinkMetrics{s: s})
+	ptraceotlp.RegisterGRPCServer(srv, &sinkTraces{s: s})
 	s.mu.Lock()
 	s.srv, s.stopped = srv, false
 	s.mu.Unlock()
@@ -124,6 +154,7 @@ func (s *sink) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.E
 				v, ok := lrs.At(k).Attributes().Get("seq")
 				if !ok {
 					s.noSeq++
+					s.noSeqBytes += int64(len(lrs.At(k).Body().AsString()))
 					continue
 				}
 				s.seen[v.Int()]++
@@ -131,6 +162,38 @@ func (s *sink) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.E
 		}
 	}
 	return plogotlp.NewExportResponse(), nil
+}
+
+func (s *sink) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
+}
+
+type sinkMetrics struct {
+	pmetricotlp.UnimplementedGRPCServer
+	s *sink
+}
+
+func (m *sinkMetrics) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	n := req.Metrics().DataPointCount()
+	m.s.mu.Lock()
+	m.s.metricPoints += n
+	m.s.mu.Unlock()
+	return pmetricotlp.NewExportResponse(), nil
+}
+
+type sinkTraces struct {
+	ptraceotlp.UnimplementedGRPCServer
+	s *sink
+}
+
+func (tr *sinkTraces) Export(_ context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	n := req.Traces().SpanCount()
+	tr.s.mu.Lock()
+	tr.s.spans += n
+	tr.s.mu.Unlock()
+	return ptraceotlp.NewExportResponse(), nil
 }
 
 // tally compares what the sink received with sequence numbers [0, written).
@@ -144,11 +207,25 @@ func (t tally) String() string {
 }
 
 func (s *sink) tally(written int64) tally {
+	return s.tallyRange(0, written, nil)
+}
+
+// tallyRange compares what the sink received in [lo, lo+written) with that
+// range. Sequence numbers outside it count as unexpected unless they fall in
+// one of the other ranges given (as [lo, hi) pairs), which another writer owns.
+func (s *sink) tallyRange(lo, written int64, others [][2]int64) tally {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := tally{written: int(written)}
+	hi := lo + written
+seen:
 	for seq, n := range s.seen {
-		if seq < 0 || seq >= written {
+		if seq < lo || seq >= hi {
+			for _, o := range others {
+				if seq >= o[0] && seq < o[1] {
+					continue seen
+				}
+			}
 			out.unexpected += n
 			continue
 		}
@@ -157,6 +234,14 @@ func (s *sink) tally(written int64) tally {
 	}
 	out.lost = int(written) - out.delivered
 	return out
+}
+
+// counts returns the records without seq and their body bytes, and the
+// metric points and spans received.
+func (s *sink) counts() (noSeq int, noSeqBytes int64, metricPoints, spans int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.noSeq, s.noSeqBytes, s.metricPoints, s.spans
 }
 
 func (s *sink) distinct() int {
@@ -204,10 +289,17 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 	root := repoRoot(t)
 	healthPort, telemetryPort := freePort(t), freePort(t)
 	env := append(os.Environ(),
+		// The suite measures delivery, not rate limiting: a limit far above
+		// any scenario's rate keeps the ratelimit processor from dropping.
+		"REDLINE_RATE_LIMIT_PER_SECOND=100000000",
+		"REDLINE_PAYLOAD_CAPTURE=false",
 		"REDLINE_ACCESS_LOG_GLOB="+opts.glob,
 		"REDLINE_ACCESS_LOG_START_AT=beginning",
 		"REDLINE_STORAGE_DIR="+opts.storageDir,
+		// Both spellings: the list the default configuration reads, and the
+		// single exporter name some configurations use.
 		"REDLINE_EXPORTERS=[otlp]",
+		"REDLINE_EXPORTER=otlp",
 		"REDLINE_OTLP_ENDPOINT="+opts.sinkAddr,
 		"REDLINE_OTLP_GRPC_PORT="+strconv.Itoa(freePort(t)),
 		"REDLINE_OTLP_HTTP_PORT="+strconv.Itoa(freePort(t)),
@@ -227,7 +319,7 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 	}
 	logFile, err := os.Create(r.logPath)
 	require.NoError(t, err)
-	r.cmd = exec.Command(redlineBin(t), "--config", filepath.Join(root, "config", "collector.yaml"))
+	r.cmd = exec.Command(redlineBin(t), "--config", configPath(t))
 	r.cmd.Dir = root
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
@@ -238,7 +330,12 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		logFile.Close()
 		close(r.done)
 	}()
-	t.Cleanup(func() { r.kill() })
+	t.Cleanup(func() {
+		r.kill()
+		if t.Failed() {
+			t.Logf("redline log %s (last 25 lines):\n%s", r.logPath, r.logTail(25))
+		}
+	})
 	return r
 }
 
@@ -405,3 +502,151 @@ func (s *sampler) finish() (maxCPU float64, maxRSS int64, samples int) {
 }
 
 const mib = 1 << 20
+
+// metrics scrapes the collector's own telemetry (the Prometheus endpoint of
+// service::telemetry) into metric families by name.
+func (r *redline) scrapeMetrics() (map[string]*dto.MetricFamily, error) {
+	return scrape(r.metrics)
+}
+
+func scrape(url string) (map[string]*dto.MetricFamily, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// metricSum adds up every series of the family named base (with or without
+// the `_total` suffix the Prometheus exporter gives counters) whose labels
+// include all of want. A family that is absent sums to 0: counters appear
+// only after their first increment.
+func metricSum(fams map[string]*dto.MetricFamily, base string, want map[string]string) float64 {
+	sum := 0.0
+	for _, name := range []string{base, base + "_total"} {
+		fam, ok := fams[name]
+		if !ok {
+			continue
+		}
+	series:
+		for _, m := range fam.GetMetric() {
+			for k, v := range want {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == k && lp.GetValue() == v {
+						found = true
+						break
+					}
+				}
+				if !found {
+					continue series
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			case m.Untyped != nil:
+				sum += m.GetUntyped().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// metricNames lists the families whose name starts with prefix, for failure
+// messages that show what the binary does export.
+func metricNames(fams map[string]*dto.MetricFamily, prefix string) []string {
+	var out []string
+	for name := range fams {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// componentHealth is one entry of healthz's GET /health/components.
+type componentHealth struct {
+	Component string   `json:"component"`
+	Kind      string   `json:"kind"`
+	Pipelines []string `json:"pipelines"`
+	Status    string   `json:"status"`
+	Message   string   `json:"message"`
+}
+
+type componentsReport struct {
+	Status     string            `json:"status"`
+	Message    string            `json:"message"`
+	Components []componentHealth `json:"components"`
+}
+
+// components reads /health/components.
+func (r *redline) components() (componentsReport, error) {
+	var out componentsReport
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(r.health + "/health/components")
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("decode /health/components (%s): %w", resp.Status, err)
+	}
+	return out, nil
+}
+
+// statusOf returns the status of the first component whose ID starts with
+// prefix (e.g. "exporter/payloadcapture"), and its message.
+func (c componentsReport) statusOf(prefix string) (status, message string) {
+	for _, e := range c.Components {
+		if strings.HasPrefix(e.Component, prefix) {
+			return e.Status, e.Message
+		}
+	}
+	return "", ""
+}
+
+// notOK lists the components whose status is not ok, as "id=status: message".
+func (c componentsReport) notOK() []string {
+	var out []string
+	for _, e := range c.Components {
+		if e.Status != "ok" {
+			out = append(out, fmt.Sprintf("%s=%s: %s", e.Component, e.Status, e.Message))
+		}
+	}
+	return out
+}
+
+// httpStatus returns the status code of GET url, or 0 when it fails.
+func httpStatus(client *http.Client, url string) int {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// eventually polls cond every interval until it holds or timeout passes.
+func eventually(timeout, interval time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(interval)
+	}
+}

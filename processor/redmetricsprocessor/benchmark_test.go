@@ -1,0 +1,159 @@
+package redmetricsprocessor
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/metadata"
+)
+
+// benchLogs is one batch of n aistack-shaped access-log records over n
+// distinct operations, so that a steady state has n live series.
+func benchLogs(n int) plog.Logs {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "aistack")
+	lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	lrs.EnsureCapacity(n)
+	for i := range n {
+		lr := lrs.AppendEmpty()
+		lr.SetTimestamp(pcommon.Timestamp(time.Now().UnixNano()))
+		a := lr.Attributes()
+		a.PutStr("request_id", fmt.Sprintf("%016x", i))
+		a.PutStr("category", "llm")
+		a.PutStr("model", "qwen2.5-7b")
+		a.PutStr("method", "POST")
+		a.PutStr("path", fmt.Sprintf("/v1/op%d/items/%d?x=1", i, 1000+i))
+		a.PutInt("status", 200)
+		a.PutDouble("latency_ms", float64(i%2000))
+		extra := a.PutEmptyMap("extra")
+		extra.PutStr("provider", "vllm")
+		extra.PutInt("input_tokens", 512)
+		extra.PutInt("output_tokens", 128)
+	}
+	return ld
+}
+
+func benchTraces(n int) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "checkout")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	start := pcommon.NewTimestampFromTime(time.Now())
+	for i := range n {
+		sp := spans.AppendEmpty()
+		sp.SetKind(ptrace.SpanKindServer)
+		sp.SetName("GET /orders/{id}")
+		sp.SetTraceID(pcommon.TraceID{1, byte(i), byte(i >> 8)})
+		sp.SetSpanID(pcommon.SpanID{2, byte(i)})
+		sp.SetStartTimestamp(start)
+		sp.SetEndTimestamp(start + pcommon.Timestamp(i)*pcommon.Timestamp(time.Microsecond))
+		a := sp.Attributes()
+		a.PutStr("http.request.method", "GET")
+		a.PutStr("http.route", fmt.Sprintf("/orders%d/{id}", i))
+		a.PutInt("http.response.status_code", 200)
+	}
+	return td
+}
+
+const benchSeries = 1000
+
+func reportPerRecord(b *testing.B, records int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(records), "ns/record")
+}
+
+func benchConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.MetricsFlushInterval = time.Hour
+	cfg.SumFields = []SumFieldConfig{{Field: "extra.input_tokens"}, {Field: "extra.output_tokens"}}
+	return cfg
+}
+
+// One op is a batch of n records over n live series (the steady
+// state is 1,000); ns/record is the per-record cost and allocs/op the
+// allocations of the whole batch.
+func BenchmarkProcessorLogs(b *testing.B) {
+	for _, n := range []int{100, benchSeries} {
+		b.Run(fmt.Sprintf("%d-series", n), func(b *testing.B) {
+			p, err := NewFactory().CreateLogs(b.Context(), processortest.NewNopSettings(metadata.Type), benchConfig(), consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, p.Start(b.Context(), componenttest.NewNopHost()))
+			defer func() { require.NoError(b, p.Shutdown(b.Context())) }()
+			ld := benchLogs(n)
+			require.NoError(b, p.ConsumeLogs(b.Context(), ld)) // warm: series exist, status_class stamped
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.ConsumeLogs(b.Context(), ld)
+			}
+			reportPerRecord(b, n)
+		})
+	}
+}
+
+func BenchmarkConnectorLogs(b *testing.B) {
+	for _, n := range []int{100, benchSeries} {
+		b.Run(fmt.Sprintf("%d-series", n), func(b *testing.B) {
+			c, err := NewConnectorFactory().CreateLogsToMetrics(b.Context(), connectortestSettings(), benchConfig(), consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, c.Start(b.Context(), componenttest.NewNopHost()))
+			defer func() { require.NoError(b, c.Shutdown(b.Context())) }()
+			ld := benchLogs(n)
+			require.NoError(b, c.ConsumeLogs(b.Context(), ld))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.ConsumeLogs(b.Context(), ld)
+			}
+			reportPerRecord(b, n)
+		})
+	}
+}
+
+func BenchmarkConnectorTraces(b *testing.B) {
+	c, err := NewConnectorFactory().CreateTracesToMetrics(b.Context(), connectortestSettings(), benchConfig(), consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, c.Start(b.Context(), componenttest.NewNopHost()))
+	defer func() { require.NoError(b, c.Shutdown(b.Context())) }()
+	td := benchTraces(benchSeries)
+	require.NoError(b, c.ConsumeTraces(b.Context(), td))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.ConsumeTraces(b.Context(), td)
+	}
+	reportPerRecord(b, benchSeries)
+}
+
+// BenchmarkConnectorFlush10000Series builds and sends one flush of 10,000
+// live series (cumulative, explicit buckets).
+func BenchmarkConnectorFlush10000Series(b *testing.B) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.MetricsFlushInterval = time.Hour
+	c, err := newRedConnector(cfg, componenttest.NewNopTelemetrySettings(), consumertest.NewNop(), time.Now)
+	require.NoError(b, err)
+	c.engine.consumeLogs(benchLogs(10000), false)
+	require.Equal(b, 10000, c.engine.agg.Len())
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, c.flush(b.Context()))
+	}
+}
+
+func BenchmarkProcessorSnapshot1000Series(b *testing.B) {
+	p, err := newRedProcessor(benchConfig(), componenttest.NewNopTelemetrySettings(), component.NewID(metadata.Type), time.Now)
+	require.NoError(b, err)
+	p.engine.consumeLogs(benchLogs(benchSeries), true)
+	src := &snapshotSource{engine: p.engine}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = src.Snapshot()
+	}
+}

@@ -1,0 +1,503 @@
+// Package aggregate keeps RED aggregates per series: request counts, a
+// duration histogram, min/max/sum, numeric field sums, exemplars, and for the
+// in-process view a rolling 60-second rate and the most recent samples.
+//
+// A series is identified by a key built with KeyBuilder (resource group,
+// status class, dimension values). The number of live series is bounded by
+// MaxSeries: beyond it, requests fold into one overflow series per group and
+// class; series not updated for TTL are dropped. An Aggregator is not safe for
+// concurrent use: the caller serialises access. Recording into an existing
+// series does not allocate.
+package aggregate // import "github.com/redline-otel/redline/processor/redmetricsprocessor/internal/aggregate"
+
+import (
+	"errors"
+	"math"
+	"time"
+
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
+)
+
+// Temporality is the aggregation temporality of flushed values.
+type Temporality uint8
+
+const (
+	Cumulative Temporality = iota
+	Delta
+)
+
+// DefaultBounds are the default explicit histogram bounds in seconds, 5 ms to 10 s.
+var DefaultBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
+// RateWindow is the window of the rolling request rate.
+const RateWindow = 60 * time.Second
+
+const rateSlots = int64(RateWindow / time.Second)
+
+// Config configures an Aggregator.
+type Config struct {
+	// Bounds are explicit histogram upper bounds in seconds, ascending.
+	Bounds []float64
+	// ExponentialMaxSize, when positive, also keeps a base-2 exponential
+	// histogram with at most this many buckets per series.
+	ExponentialMaxSize int
+	// MaxSeries bounds the number of live series, overflow series excluded.
+	MaxSeries int
+	// TTL drops series not updated for this long (0 keeps them).
+	TTL time.Duration
+	// Temporality says whether Flush resets the values it reports.
+	Temporality Temporality
+	// SumFields is the number of numeric fields summed per series.
+	SumFields int
+	// Exemplars is the number of exemplars kept per series between flushes.
+	Exemplars int
+	// Recent is the number of latest samples kept per series (0: none).
+	Recent int
+	// Rate keeps per-second counts for the rolling request rate.
+	Rate bool
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.MaxSeries <= 0 {
+		return errors.New("max series must be positive")
+	}
+	for i, b := range c.Bounds {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return errors.New("histogram bounds must be finite")
+		}
+		if i > 0 && b <= c.Bounds[i-1] {
+			return errors.New("histogram bounds must be strictly ascending")
+		}
+	}
+	if c.SumFields > 64 {
+		return errors.New("at most 64 sum fields")
+	}
+	return nil
+}
+
+// Sample is one request.
+type Sample struct {
+	// Duration in seconds, when HasDuration.
+	Duration    float64
+	HasDuration bool
+	// Sums holds SumFields values; bit i of SumSet says whether Sums[i] is set.
+	Sums   []float64
+	SumSet uint64
+	// RequestID, StatusText / StatusCode describe the sample for Recent.
+	RequestID  string
+	StatusText string
+	StatusCode int64
+	// TraceID and SpanID, when not zero, make an exemplar.
+	TraceID [16]byte
+	SpanID  [8]byte
+	// TimeUnixNano is when the request happened (exemplar timestamp).
+	TimeUnixNano int64
+}
+
+// Exemplar is a sampled request with trace context.
+type Exemplar struct {
+	TraceID      [16]byte
+	SpanID       [8]byte
+	Value        float64
+	TimeUnixNano int64
+}
+
+// Recent is a retained sample, as in aistack's "recent" list.
+type Recent struct {
+	RequestID  string
+	StatusText string
+	StatusCode int64
+	Class      statusclass.Class
+	Duration   float64
+	HasDur     bool
+	TraceID    [16]byte
+	// UnixNano is the request's own time, or the processing time.
+	UnixNano int64
+	// Seq orders samples by arrival across series.
+	Seq uint64
+}
+
+// Histogram is an explicit-bucket duration histogram.
+type Histogram struct {
+	Count    uint64
+	Sum      float64
+	Min, Max float64
+	// Buckets has len(Bounds)+1 counts; the last is the overflow bucket.
+	Buckets []uint64
+}
+
+func (h *Histogram) add(bounds []float64, v float64) {
+	if h.Count == 0 || v < h.Min {
+		h.Min = v
+	}
+	if h.Count == 0 || v > h.Max {
+		h.Max = v
+	}
+	h.Count++
+	h.Sum += v
+	h.Buckets[bucketOf(bounds, v)]++
+}
+
+// bucketOf is the index of the first bound >= v (len(bounds) when none):
+// sort.SearchFloat64s without the closure call, on the hot path.
+func bucketOf(bounds []float64, v float64) int {
+	lo, hi := 0, len(bounds)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if bounds[mid] < v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+func (h *Histogram) reset() {
+	h.Count, h.Sum, h.Min, h.Max = 0, 0, 0, 0
+	clear(h.Buckets)
+}
+
+// merge adds o into h (same bounds).
+func (h *Histogram) merge(o *Histogram) {
+	if o.Count == 0 {
+		return
+	}
+	if h.Count == 0 || o.Min < h.Min {
+		h.Min = o.Min
+	}
+	if h.Count == 0 || o.Max > h.Max {
+		h.Max = o.Max
+	}
+	h.Count += o.Count
+	h.Sum += o.Sum
+	for i := range o.Buckets {
+		h.Buckets[i] += o.Buckets[i]
+	}
+}
+
+// Series is the aggregate of one dimension set. Fields are read by the
+// caller while it holds the Aggregator.
+type Series struct {
+	Key      string
+	Group    GroupID
+	Class    statusclass.Class
+	Dims     []Dim
+	Overflow bool
+	// StartUnixNano starts the period that Count and the histogram cover.
+	StartUnixNano int64
+	// LastUnixNano is the last update, for TTL.
+	LastUnixNano int64
+	Count        uint64
+	Duration     Histogram
+	// Exp is the exponential histogram, when configured.
+	Exp *ExpHistogram
+	// Sums are the summed numeric fields; SumSeen marks fields ever seen.
+	Sums    []float64
+	SumSeen uint64
+
+	exemplars    []Exemplar
+	exemplarNext int
+
+	recent     []Recent
+	recentNext int
+
+	rate     []uint32
+	rateLast int64
+
+	updated bool
+	// everReported lets a cumulative histogram keep being reported once it
+	// has been, even if the series had no durations since.
+	everHist bool
+}
+
+// Exemplars returns the exemplars gathered since the last flush.
+func (s *Series) Exemplars() []Exemplar {
+	if s.exemplarNext < len(s.exemplars) {
+		return s.exemplars[:s.exemplarNext]
+	}
+	return s.exemplars
+}
+
+// HasHistogram reports whether a histogram point is due for this series.
+func (s *Series) HasHistogram() bool { return s.Duration.Count > 0 || s.everHist }
+
+// RecentSamples returns the retained samples, oldest first.
+func (s *Series) RecentSamples() []Recent {
+	n := min(s.recentNext, len(s.recent))
+	out := make([]Recent, 0, n)
+	for i := s.recentNext - n; i < s.recentNext; i++ {
+		out = append(out, s.recent[i%len(s.recent)])
+	}
+	return out
+}
+
+// RequestsInWindow is the number of requests in the rate window ending at now.
+func (s *Series) RequestsInWindow(now int64) uint64 {
+	if s.rate == nil {
+		return 0
+	}
+	nowSec := now / int64(time.Second)
+	from := max(s.rateLast-rateSlots+1, nowSec-rateSlots+1)
+	var n uint64
+	for sec := from; sec <= s.rateLast; sec++ {
+		n += uint64(s.rate[sec%rateSlots])
+	}
+	return n
+}
+
+func (s *Series) countRate(now int64) {
+	sec := now / int64(time.Second)
+	if sec > s.rateLast {
+		if gap := sec - s.rateLast; gap >= rateSlots {
+			clear(s.rate)
+		} else {
+			for t := s.rateLast + 1; t <= sec; t++ {
+				s.rate[t%rateSlots] = 0
+			}
+		}
+		s.rateLast = sec
+	}
+	// A clock that steps back counts into the latest second.
+	s.rate[s.rateLast%rateSlots]++
+}
+
+type overflowKey struct {
+	group GroupID
+	class statusclass.Class
+}
+
+// Result tells the caller what a Record did.
+type Result uint8
+
+const (
+	// Recorded into an existing series.
+	Recorded Result = iota
+	// NewSeries was created.
+	NewSeries
+	// Overflowed: the request went to an overflow series.
+	Overflowed
+	// FirstOverflow: the first request ever to overflow (log it once).
+	FirstOverflow
+)
+
+// Aggregator holds the series.
+type Aggregator struct {
+	cfg      Config
+	series   map[string]*Series
+	overflow map[overflowKey]*Series
+	// totals count every request ever recorded, by class; they survive TTL.
+	totals     [statusclass.Count + 1]uint64
+	overflowed bool
+	startNano  int64
+	seq        uint64
+}
+
+// New creates an Aggregator; now is the start of the first period.
+func New(cfg Config, now int64) (*Aggregator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Aggregator{
+		cfg:       cfg,
+		series:    make(map[string]*Series, min(cfg.MaxSeries, 1024)),
+		overflow:  make(map[overflowKey]*Series),
+		startNano: now,
+	}, nil
+}
+
+// Config returns the configuration.
+func (a *Aggregator) Config() Config { return a.cfg }
+
+// Len is the number of live series, overflow series excluded.
+func (a *Aggregator) Len() int { return len(a.series) }
+
+// Totals returns the requests recorded since start, by class.
+func (a *Aggregator) Totals() [statusclass.Count + 1]uint64 { return a.totals }
+
+// StartUnixNano is when the aggregator started.
+func (a *Aggregator) StartUnixNano() int64 { return a.startNano }
+
+// Record adds a request to the series identified by key (built by a
+// KeyBuilder). now is the processing time in Unix nanoseconds.
+func (a *Aggregator) Record(key []byte, s *Sample, now int64) Result {
+	res := Recorded
+	ser, ok := a.series[string(key)]
+	if !ok {
+		if len(a.series) >= a.cfg.MaxSeries {
+			ser, res = a.overflowSeries(key, now)
+		} else {
+			ser = a.newSeries(string(key), now)
+			a.series[ser.Key] = ser
+			res = NewSeries
+		}
+	}
+	a.totals[ser.Class]++
+	a.seq++
+	ser.record(&a.cfg, s, now, a.seq)
+	return res
+}
+
+func (a *Aggregator) overflowSeries(key []byte, now int64) (*Series, Result) {
+	var ok overflowKey
+	copy(ok.group[:], key)
+	ok.class = statusclass.Class(key[len(ok.group)])
+	res := Overflowed
+	if !a.overflowed {
+		a.overflowed = true
+		res = FirstOverflow
+	}
+	ser, found := a.overflow[ok]
+	if !found {
+		ser = a.newSeries(string(key[:headerLen]), now)
+		ser.Dims = nil
+		ser.Overflow = true
+		a.overflow[ok] = ser
+	}
+	return ser, res
+}
+
+func (a *Aggregator) newSeries(key string, now int64) *Series {
+	g, class, dims := decode(key)
+	s := &Series{
+		Key:           key,
+		Group:         g,
+		Class:         class,
+		Dims:          dims,
+		StartUnixNano: now,
+		Duration:      Histogram{Buckets: make([]uint64, len(a.cfg.Bounds)+1)},
+	}
+	if a.cfg.ExponentialMaxSize > 0 {
+		s.Exp = NewExpHistogram(a.cfg.ExponentialMaxSize)
+	}
+	if a.cfg.SumFields > 0 {
+		s.Sums = make([]float64, a.cfg.SumFields)
+	}
+	if a.cfg.Exemplars > 0 {
+		s.exemplars = make([]Exemplar, a.cfg.Exemplars)
+	}
+	if a.cfg.Recent > 0 {
+		s.recent = make([]Recent, a.cfg.Recent)
+	}
+	if a.cfg.Rate {
+		s.rate = make([]uint32, rateSlots)
+		s.rateLast = now / int64(time.Second)
+	}
+	return s
+}
+
+func (s *Series) record(cfg *Config, smp *Sample, now int64, seq uint64) {
+	s.Count++
+	s.LastUnixNano = now
+	s.updated = true
+	if smp.HasDuration {
+		s.Duration.add(cfg.Bounds, smp.Duration)
+		if s.Exp != nil {
+			s.Exp.Add(smp.Duration)
+		}
+		if len(s.exemplars) > 0 && smp.TraceID != ([16]byte{}) {
+			// Keep the first exemplars of the interval: cheap and unbiased
+			// enough for linking a bucket to a trace.
+			if s.exemplarNext < len(s.exemplars) {
+				s.exemplars[s.exemplarNext] = Exemplar{TraceID: smp.TraceID, SpanID: smp.SpanID, Value: smp.Duration, TimeUnixNano: smp.TimeUnixNano}
+				s.exemplarNext++
+			}
+		}
+	}
+	for set, i := smp.SumSet, 0; set != 0; set, i = set>>1, i+1 {
+		if set&1 != 0 && i < len(s.Sums) {
+			s.Sums[i] += smp.Sums[i]
+			s.SumSeen |= 1 << i
+		}
+	}
+	if s.recent != nil {
+		at := smp.TimeUnixNano
+		if at == 0 {
+			at = now
+		}
+		s.recent[s.recentNext%len(s.recent)] = Recent{
+			RequestID: smp.RequestID, StatusText: smp.StatusText, StatusCode: smp.StatusCode,
+			Class: s.Class, Duration: smp.Duration, HasDur: smp.HasDuration, TraceID: smp.TraceID,
+			UnixNano: at, Seq: seq,
+		}
+		s.recentNext++
+	}
+	if s.rate != nil {
+		s.countRate(now)
+	}
+}
+
+// FlushStats reports what a Flush did.
+type FlushStats struct {
+	Expired  int
+	Reported int
+}
+
+// Expire drops series not updated within TTL and returns how many.
+func (a *Aggregator) Expire(now int64) int {
+	if a.cfg.TTL <= 0 {
+		return 0
+	}
+	cutoff := now - int64(a.cfg.TTL)
+	n := 0
+	for k, s := range a.series {
+		if s.LastUnixNano < cutoff {
+			delete(a.series, k)
+			n++
+		}
+	}
+	for k, s := range a.overflow {
+		if s.LastUnixNano < cutoff {
+			delete(a.overflow, k)
+		}
+	}
+	return n
+}
+
+// Flush expires old series, then calls report for every series due in this
+// interval (all live series when cumulative, updated ones when delta), then
+// starts a new interval: exemplars are cleared and, for delta, values reset.
+// now is the end of the interval.
+func (a *Aggregator) Flush(now int64, report func(*Series)) FlushStats {
+	st := FlushStats{Expired: a.Expire(now)}
+	visit := func(s *Series) {
+		if a.cfg.Temporality == Delta && !s.updated {
+			return
+		}
+		report(s)
+		st.Reported++
+		if s.Duration.Count > 0 {
+			s.everHist = true
+		}
+		s.exemplarNext = 0
+		s.updated = false
+		if a.cfg.Temporality == Delta {
+			s.Count = 0
+			s.Duration.reset()
+			if s.Exp != nil {
+				s.Exp.Reset()
+			}
+			clear(s.Sums)
+			s.StartUnixNano = now
+			s.everHist = false
+		}
+	}
+	for _, s := range a.series {
+		visit(s)
+	}
+	for _, s := range a.overflow {
+		visit(s)
+	}
+	return st
+}
+
+// Each calls f for every live series, overflow series included.
+func (a *Aggregator) Each(f func(*Series)) {
+	for _, s := range a.series {
+		f(s)
+	}
+	for _, s := range a.overflow {
+		f(s)
+	}
+}

@@ -1,0 +1,339 @@
+package aggregate
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
+)
+
+var t0 = time.Date(2026, 5, 8, 9, 0, 0, 0, time.UTC).UnixNano()
+
+func newAgg(t testing.TB, mod func(*Config)) *Aggregator {
+	cfg := Config{Bounds: DefaultBounds, MaxSeries: 100, TTL: 5 * time.Minute, Exemplars: 2, Recent: 3, Rate: true, SumFields: 2}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := New(cfg, t0)
+	require.NoError(t, err)
+	return a
+}
+
+func key(kb *KeyBuilder, class statusclass.Class, svc, op string) []byte {
+	kb.Reset(GroupID{1}, class)
+	kb.Value(svc)
+	if op == "" {
+		kb.Absent()
+	} else {
+		kb.Value(op)
+	}
+	return kb.Bytes()
+}
+
+func TestKeyRoundTrip(t *testing.T) {
+	var kb KeyBuilder
+	kb.Reset(GroupID{7, 8}, statusclass.Busy)
+	kb.Value("svc")
+	kb.Absent()
+	kb.Begin()
+	kb.WriteString("POST ")
+	kb.WritePath("/v1/items/42?x=1")
+	kb.End()
+	kb.Begin()
+	kb.WriteInt(-12)
+	_ = kb.WriteByte('|')
+	kb.WriteFloat(0.5)
+	kb.End()
+	kb.Value("")
+	g, class, dims := decode(string(kb.Bytes()))
+	assert.Equal(t, GroupID{7, 8}, g)
+	assert.Equal(t, statusclass.Busy, class)
+	assert.Equal(t, []Dim{
+		{Value: "svc", Present: true}, {}, {Value: "POST /v1/items/{id}", Present: true},
+		{Value: "-12|0.5", Present: true}, {Value: "", Present: true},
+	}, dims)
+}
+
+func TestCountsPerClassAndBucket(t *testing.T) {
+	a := newAgg(t, nil)
+	var kb KeyBuilder
+	// A known mix: durations chosen to land in known buckets.
+	mix := []struct {
+		class statusclass.Class
+		dur   float64
+		n     int
+	}{
+		{statusclass.Success, 0.004, 10},    // bucket 0 (<= 5ms)
+		{statusclass.Success, 0.005, 5},     // bucket 0: upper bound inclusive
+		{statusclass.Success, 0.2, 7},       // bucket 6 (<= 250ms)
+		{statusclass.ClientError, 0.001, 3}, // bucket 0
+		{statusclass.ServerError, 12, 2},    // overflow bucket (> 10s)
+		{statusclass.Busy, 0.002, 4},        // bucket 0
+		{statusclass.Disconnect, 8, 1},      // bucket 13 (<= 10s)
+	}
+	for _, m := range mix {
+		for range m.n {
+			a.Record(key(&kb, m.class, "llm", "POST /v1/chat"), &Sample{Duration: m.dur, HasDuration: true}, t0+int64(time.Second))
+		}
+	}
+	got := map[statusclass.Class]*Series{}
+	a.Each(func(s *Series) { got[s.Class] = s })
+	require.Len(t, got, 5)
+	ok := got[statusclass.Success]
+	assert.Equal(t, uint64(22), ok.Count)
+	assert.Equal(t, uint64(15), ok.Duration.Buckets[0])
+	assert.Equal(t, uint64(7), ok.Duration.Buckets[6])
+	assert.InDelta(t, 0.004, ok.Duration.Min, 1e-12)
+	assert.InDelta(t, 0.2, ok.Duration.Max, 1e-12)
+	assert.InDelta(t, 10*0.004+5*0.005+7*0.2, ok.Duration.Sum, 1e-9)
+	assert.Equal(t, uint64(2), got[statusclass.ServerError].Duration.Buckets[len(DefaultBounds)])
+	assert.Equal(t, uint64(1), got[statusclass.Disconnect].Duration.Buckets[13])
+	totals := a.Totals()
+	assert.Equal(t, [6]uint64{0, 22, 3, 2, 4, 1}, totals)
+
+	stats := a.Summarize(t0+int64(2*time.Second), func(s *Series) (string, string) { return s.Dims[0].Value, s.Dims[1].Value })
+	require.Len(t, stats, 1)
+	st := stats[0]
+	assert.Equal(t, uint64(32), st.Total)
+	assert.InDelta(t, 5.0/32, st.ErrorRate, 1e-12, "(4xx+5xx)/total: busy and disconnects excluded")
+	assert.InDelta(t, 32.0/2, st.PerSecond, 1e-9, "window is the 2 s since start")
+	assert.InDelta(t, 0.001, st.Duration.Min, 1e-12)
+	assert.InDelta(t, 12, st.Duration.Max, 1e-12)
+	assert.LessOrEqual(t, st.P50, 0.005)
+	assert.Greater(t, st.P99, 10.0)
+	assert.Len(t, st.Recent, 3, "the latest Recent samples across the pair's series")
+}
+
+func TestCumulativeAndDelta(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		temp   Temporality
+		counts []uint64 // reported count after each flush
+		starts []int64
+	}{
+		{"cumulative", Cumulative, []uint64{2, 5, 5}, []int64{t0 + 1, t0 + 1, t0 + 1}},
+		{"delta", Delta, []uint64{2, 3}, []int64{t0 + 1, t0 + 100}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAgg(t, func(c *Config) { c.Temporality = tc.temp })
+			var kb KeyBuilder
+			var counts []uint64
+			var starts []int64
+			report := func(s *Series) { counts = append(counts, s.Count); starts = append(starts, s.StartUnixNano) }
+			for range 2 {
+				a.Record(key(&kb, statusclass.Success, "a", "b"), &Sample{Duration: 0.1, HasDuration: true}, t0+1)
+			}
+			a.Flush(t0+100, report)
+			for range 3 {
+				a.Record(key(&kb, statusclass.Success, "a", "b"), &Sample{}, t0+150)
+			}
+			a.Flush(t0+200, report)
+			a.Flush(t0+300, report) // nothing new: delta reports nothing
+			assert.Equal(t, tc.counts, counts)
+			assert.Equal(t, tc.starts, starts)
+		})
+	}
+}
+
+func TestOverflow(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.MaxSeries = 3 })
+	var kb KeyBuilder
+	var results []Result
+	for i := range 6 {
+		results = append(results, a.Record(key(&kb, statusclass.Success, "svc", fmt.Sprint("op", i)), &Sample{}, t0))
+	}
+	results = append(results, a.Record(key(&kb, statusclass.ServerError, "svc", "op9"), &Sample{}, t0))
+	results = append(results, a.Record(key(&kb, statusclass.Success, "svc", "op0"), &Sample{}, t0))
+	assert.Equal(t, []Result{NewSeries, NewSeries, NewSeries, FirstOverflow, Overflowed, Overflowed, Overflowed, Recorded}, results)
+	assert.Equal(t, 3, a.Len())
+	var overflow []*Series
+	a.Each(func(s *Series) {
+		if s.Overflow {
+			overflow = append(overflow, s)
+		}
+	})
+	require.Len(t, overflow, 2, "one overflow series per class")
+	var sum uint64
+	for _, s := range overflow {
+		assert.Empty(t, s.Dims)
+		sum += s.Count
+	}
+	assert.Equal(t, uint64(4), sum)
+}
+
+func TestTTL(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.TTL = time.Minute })
+	var kb KeyBuilder
+	a.Record(key(&kb, statusclass.Success, "old", ""), &Sample{}, t0)
+	a.Record(key(&kb, statusclass.Success, "new", ""), &Sample{}, t0+int64(50*time.Second))
+	var seen []string
+	st := a.Flush(t0+int64(90*time.Second), func(s *Series) { seen = append(seen, s.Dims[0].Value) })
+	assert.Equal(t, 1, st.Expired)
+	assert.Equal(t, []string{"new"}, seen)
+	// The expired series comes back with a new start time: a counter reset.
+	a.Record(key(&kb, statusclass.Success, "old", ""), &Sample{}, t0+int64(95*time.Second))
+	a.Each(func(s *Series) {
+		if s.Dims[0].Value == "old" {
+			assert.Equal(t, uint64(1), s.Count)
+			assert.Equal(t, t0+int64(95*time.Second), s.StartUnixNano)
+		}
+	})
+	assert.Equal(t, uint64(3), a.Totals()[statusclass.Success], "totals survive expiry")
+}
+
+func TestExemplarsRecentSums(t *testing.T) {
+	a := newAgg(t, nil)
+	var kb KeyBuilder
+	k := key(&kb, statusclass.Success, "s", "o")
+	sums := []float64{0, 0}
+	for i := range 5 {
+		sums[0], sums[1] = float64(i), 0.5
+		a.Record(k, &Sample{
+			Duration: float64(i), HasDuration: true, TraceID: [16]byte{byte(i + 1)}, SpanID: [8]byte{1},
+			RequestID: fmt.Sprint("r", i), StatusCode: 200, Sums: sums, SumSet: 0b01,
+		}, t0+int64(i))
+	}
+	var s *Series
+	a.Each(func(x *Series) { s = x })
+	require.Len(t, s.Exemplars(), 2)
+	assert.Equal(t, [16]byte{1}, s.Exemplars()[0].TraceID)
+	rec := s.RecentSamples()
+	require.Len(t, rec, 3)
+	assert.Equal(t, []string{"r2", "r3", "r4"}, []string{rec[0].RequestID, rec[1].RequestID, rec[2].RequestID})
+	assert.InDelta(t, 10.0, s.Sums[0], 1e-12)
+	assert.Zero(t, s.Sums[1], "field 1 never set")
+	assert.Equal(t, uint64(1), s.SumSeen)
+	a.Flush(t0+10, func(*Series) {})
+	assert.Empty(t, s.Exemplars(), "exemplars are per flush interval")
+}
+
+func TestRateWindow(t *testing.T) {
+	a := newAgg(t, nil)
+	var kb KeyBuilder
+	k := key(&kb, statusclass.Success, "s", "o")
+	for sec := range 120 {
+		a.Record(k, &Sample{}, t0+int64(sec)*int64(time.Second))
+		a.Record(k, &Sample{}, t0+int64(sec)*int64(time.Second))
+	}
+	var s *Series
+	a.Each(func(x *Series) { s = x })
+	now := t0 + 119*int64(time.Second)
+	assert.Equal(t, uint64(120), s.RequestsInWindow(now), "2/s over the last 60 s")
+	assert.Equal(t, uint64(60), s.RequestsInWindow(now+30*int64(time.Second)))
+	assert.Zero(t, s.RequestsInWindow(now+90*int64(time.Second)))
+	st := a.Summarize(now, func(*Series) (string, string) { return "s", "o" })
+	assert.InDelta(t, 2.0, st[0].PerSecond, 1e-9)
+	// A long gap clears every slot.
+	a.Record(k, &Sample{}, now+int64(10*time.Minute))
+	assert.Equal(t, uint64(1), s.RequestsInWindow(now+int64(10*time.Minute)))
+}
+
+func TestQuantile(t *testing.T) {
+	bounds := []float64{1, 2, 4}
+	for _, tc := range []struct {
+		name string
+		h    Histogram
+		q    float64
+		want float64
+	}{
+		{"empty", Histogram{Buckets: make([]uint64, 4)}, 0.5, 0},
+		{"single value", Histogram{Count: 1, Min: 1.5, Max: 1.5, Sum: 1.5, Buckets: []uint64{0, 1, 0, 0}}, 0.99, 1.5},
+		{"uniform in a bucket", Histogram{Count: 10, Min: 1, Max: 2, Buckets: []uint64{0, 10, 0, 0}}, 0.5, 1.5},
+		{"across buckets", Histogram{Count: 4, Min: 0.5, Max: 10, Buckets: []uint64{2, 0, 0, 2}}, 0.99, 9.88},
+		{"low quantile", Histogram{Count: 4, Min: 0.5, Max: 10, Buckets: []uint64{2, 0, 0, 2}}, 0.25, 0.75},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.InDelta(t, tc.want, Quantile(bounds, &tc.h, tc.q), 1e-9)
+		})
+	}
+}
+
+func TestExpHistogram(t *testing.T) {
+	h := NewExpHistogram(8)
+	vals := []float64{0, 0.001, 0.01, 0.1, 1, 10, 100, 2, 4}
+	for _, v := range vals {
+		h.Add(v)
+	}
+	h.Add(math.NaN())
+	assert.Equal(t, uint64(len(vals)), h.Count)
+	assert.Equal(t, uint64(1), h.ZeroCount)
+	assert.LessOrEqual(t, len(h.Counts), 8)
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	assert.Equal(t, uint64(len(vals)-1), n)
+	// Each positive value lies in (lower(i), lower(i+1)].
+	for _, v := range vals[1:] {
+		i := bucketIndex(v, h.Scale)
+		assert.Greater(t, v, LowerBound(i, h.Scale)*(1-1e-9), v)
+		assert.LessOrEqual(t, v, LowerBound(i+1, h.Scale)*(1+1e-9), v)
+		assert.NotZero(t, h.Counts[i-h.Offset], v)
+	}
+	h.Reset()
+	assert.Zero(t, h.Count)
+	assert.Equal(t, int32(MaxScale), h.Scale)
+	// Exact powers of two sit at the top of their bucket.
+	assert.Equal(t, int32(-1), bucketIndex(1, 0))
+	assert.Equal(t, int32(0), bucketIndex(2, 0))
+	assert.Equal(t, int32(0), bucketIndex(1.5, 0))
+	assert.Equal(t, int32(-1), bucketIndex(1, 3))
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{
+		{MaxSeries: 0},
+		{MaxSeries: 1, Bounds: []float64{1, 1}},
+		{MaxSeries: 1, Bounds: []float64{math.Inf(1)}},
+		{MaxSeries: 1, SumFields: 65},
+	} {
+		_, err := New(c, 0)
+		assert.Error(t, err)
+	}
+}
+
+func TestRecordDoesNotAllocate(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.ExponentialMaxSize = 160 })
+	var kb KeyBuilder
+	smp := &Sample{Duration: 0.1, HasDuration: true, TraceID: [16]byte{1}, RequestID: "r"}
+	a.Record(key(&kb, statusclass.Success, "s", "o"), smp, t0)
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Record(key(&kb, statusclass.Success, "s", "o"), smp, t0)
+	})
+	assert.Zero(t, allocs)
+}
+
+func BenchmarkRecord1000Series(b *testing.B) {
+	a := newAgg(b, func(c *Config) { c.MaxSeries = 10000 })
+	var kb KeyBuilder
+	ops := make([]string, 1000)
+	for i := range ops {
+		ops[i] = fmt.Sprint("op", i)
+		a.Record(key(&kb, statusclass.Success, "svc", ops[i]), &Sample{}, t0)
+	}
+	smp := &Sample{Duration: 0.1, HasDuration: true}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Record(key(&kb, statusclass.Success, "svc", ops[i%1000]), smp, t0)
+		i++
+	}
+}
+
+func BenchmarkFlush10000Series(b *testing.B) {
+	a := newAgg(b, func(c *Config) { c.MaxSeries = 10000 })
+	var kb KeyBuilder
+	for i := range 10000 {
+		a.Record(key(&kb, statusclass.Success, "svc", fmt.Sprint("op", i)), &Sample{Duration: 0.1, HasDuration: true}, t0)
+	}
+	b.ReportAllocs()
+	var n uint64
+	for b.Loop() {
+		a.Flush(t0+1, func(s *Series) { n += s.Count })
+	}
+}
