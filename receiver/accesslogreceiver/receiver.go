@@ -1,0 +1,524 @@
+package accesslogreceiver // import "github.com/redline-otel/redline/receiver/accesslogreceiver"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/redline-otel/redline/internal/snapshot"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/metadata"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/parser"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/tail"
+)
+
+// Attribute keys set by the receiver.
+const (
+	attrFileName   = "log.file.name"
+	attrFilePath   = "log.file.path"
+	attrFileOffset = "log.file.record_offset"
+	attrTruncated  = "accesslog.truncated"
+)
+
+// checkpointKey is the storage key of the checkpoint document.
+const checkpointKey = "checkpoints"
+
+// checkpointDoc is what is stored: every known file's fingerprint and offset.
+type checkpointDoc struct {
+	Version int               `json:"version"`
+	Files   []tail.Checkpoint `json:"files"`
+}
+
+const initialRetryInterval = 100 * time.Millisecond
+
+type accessLogReceiver struct {
+	cfg      *Config
+	set      receiver.Settings
+	next     consumer.Logs
+	obs      *receiverhelper.ObsReport
+	tb       *metadata.TelemetryBuilder
+	tailer   *tail.Tailer
+	parser   *parser.Parser
+	resource pcommon.Map
+	stats    *stats
+
+	// per-batch scratch, used only by the polling goroutine
+	scopes []string
+	drops  []bool
+
+	host       component.Host
+	client     storage.Client
+	cancel     context.CancelFunc
+	done       chan struct{}
+	unregister func()
+	failing    string // the file errors last reported, to report changes only
+	retryFirst time.Duration
+	saveWarned time.Time // last warning about failed checkpoint saves
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+func newAccessLogReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*accessLogReceiver, error) {
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "file", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resource := pcommon.NewMap()
+	if err := resource.FromRaw(cfg.Resource); err != nil {
+		return nil, fmt.Errorf("'resource': %w", err)
+	}
+	r := &accessLogReceiver{
+		cfg: cfg, set: set, next: next, obs: obs, resource: resource,
+		parser:     parser.New(parser.Options{MaxDepth: cfg.MaxNestingDepth}),
+		stats:      newStats(),
+		retryFirst: initialRetryInterval,
+	}
+	r.tailer = tail.New(tail.Config{
+		Include:          cfg.Include,
+		Exclude:          cfg.Exclude,
+		StartAtBeginning: cfg.StartAt == StartAtBeginning,
+		FingerprintSize:  cfg.FingerprintSize,
+		MaxLineSize:      cfg.MaxLineSize,
+		MaxBatchLines:    cfg.MaxBatchSize,
+		FlushPeriod:      cfg.ForceFlushPeriod,
+		MaxOpenFiles:     cfg.MaxConcurrentFiles,
+	}, r)
+	return r, nil
+}
+
+// Start restores checkpoints and starts polling.
+func (r *accessLogReceiver) Start(ctx context.Context, host component.Host) error {
+	r.host = host
+	tb, err := metadata.NewTelemetryBuilder(r.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	r.tb = tb
+	if err := r.registerGauges(); err != nil {
+		return err
+	}
+	if r.cfg.Storage != nil {
+		client, err := r.storageClient(ctx, host)
+		if err != nil {
+			return err
+		}
+		r.client = client
+		if err := r.restore(ctx); err != nil {
+			_ = client.Close(ctx)
+			r.client = nil
+			return err
+		}
+	} else {
+		r.set.Logger.Warn("no 'storage' configured: read offsets are kept in memory only, so a restart starts again per 'start_at' (lines may be lost or repeated)")
+	}
+	r.unregister = snapshot.RegisterWithHost(host, snapshot.Name(component.KindReceiver, r.set.ID), &snapshotSource{r: r})
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.done = make(chan struct{})
+	go r.run(runCtx)
+	return nil
+}
+
+func (r *accessLogReceiver) storageClient(ctx context.Context, host component.Host) (storage.Client, error) {
+	ext, ok := host.GetExtensions()[*r.cfg.Storage]
+	if !ok {
+		return nil, fmt.Errorf("'storage': extension %q not found", r.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("'storage': extension %q is not a storage extension", r.cfg.Storage.String())
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("'storage': get client from %q: %w", r.cfg.Storage.String(), err)
+	}
+	return client, nil
+}
+
+func (r *accessLogReceiver) restore(ctx context.Context) error {
+	data, err := r.client.Get(ctx, checkpointKey)
+	if err != nil {
+		return fmt.Errorf("'storage': read checkpoints: %w", err)
+	}
+	if data == nil {
+		return nil
+	}
+	var doc checkpointDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		// Unreadable checkpoints must not keep the collector down; start_at decides.
+		r.set.Logger.Error("ignoring unreadable checkpoints", zap.Error(err))
+		return nil
+	}
+	r.tailer.Restore(doc.Files)
+	r.set.Logger.Info("restored checkpoints", zap.Int("files", len(doc.Files)))
+	return nil
+}
+
+func (r *accessLogReceiver) registerGauges() error {
+	err := r.tb.RegisterReceiverAccesslogFilesOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
+		n := int64(0)
+		for _, f := range r.tailer.Files() {
+			if f.Open {
+				n++
+			}
+		}
+		o.Observe(n)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.tb.RegisterReceiverAccesslogReadLagCallback(func(_ context.Context, o metric.Int64Observer) error {
+		for _, f := range r.tailer.Files() {
+			if f.Size >= 0 {
+				o.Observe(f.Lag(), metric.WithAttributes(attribute.String(attrFilePath, f.Path)))
+			}
+		}
+		return nil
+	})
+}
+
+func (r *accessLogReceiver) run(ctx context.Context) {
+	defer close(r.done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		fileErrs, more, err := r.tailer.Poll(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.set.Logger.Error("poll failed", zap.Error(err))
+		}
+		r.reportFiles(fileErrs)
+		if more {
+			timer.Reset(0)
+		} else {
+			timer.Reset(r.cfg.PollInterval)
+		}
+	}
+}
+
+// reportFiles reports unreadable files as a recoverable error, and recovery as OK.
+func (r *accessLogReceiver) reportFiles(errs []tail.FileError) {
+	if len(errs) == 0 {
+		if r.failing != "" {
+			r.failing = ""
+			r.set.Logger.Info("all files readable again")
+			componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+		return
+	}
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		joined[i] = e
+	}
+	err := errors.Join(joined...)
+	if key := err.Error(); key != r.failing {
+		r.failing = key
+		r.set.Logger.Warn("cannot read files; retrying every poll", zap.Error(err))
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+	}
+}
+
+// Consume turns a batch into log records and delivers it, retrying until the
+// next consumer accepts it or the receiver shuts down (tail.Handler).
+func (r *accessLogReceiver) Consume(ctx context.Context, b *tail.Batch) error {
+	ld, counts := r.buildLogs(b)
+	n := ld.LogRecordCount()
+	if n > 0 {
+		if err := r.deliver(ctx, ld, n, b.Path); err != nil {
+			return err
+		}
+	}
+	r.record(ctx, b, counts)
+	return nil
+}
+
+func (r *accessLogReceiver) deliver(ctx context.Context, ld plog.Logs, n int, path string) error {
+	backoff := r.retryFirst
+	for {
+		octx := r.obs.StartLogsOp(ctx)
+		err := r.next.ConsumeLogs(octx, ld)
+		r.obs.EndLogsOp(octx, "json", n, err)
+		if err == nil {
+			r.stats.recordsEmitted.Add(uint64(n))
+			r.tb.ReceiverAccesslogRecordsEmitted.Add(ctx, int64(n))
+			return nil
+		}
+		if consumererror.IsPermanent(err) {
+			// Retrying data the pipeline will never take would stall this file for good.
+			r.set.Logger.Error("next consumer rejected records permanently; dropping them",
+				zap.String("file", path), zap.Int("records", n), zap.Error(err))
+			r.stats.recordsDropped.Add(uint64(n))
+			r.tb.ReceiverAccesslogRecordsDropped.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", "permanent_error")))
+			return nil
+		}
+		r.stats.retries.Add(1)
+		r.tb.ReceiverAccesslogDeliveryRetries.Add(ctx, 1)
+		r.set.Logger.Warn("next consumer failed; keeping the offset and retrying",
+			zap.String("file", path), zap.Duration("backoff", backoff), zap.Error(err))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, r.cfg.RetryMaxInterval)
+	}
+}
+
+// batchCounts are the per-batch tallies recorded once the batch is delivered.
+type batchCounts struct {
+	anomalies     [numAnomalies]int64
+	invalidJSON   int64
+	notObject     int64
+	truncated     int64
+	droppedEmpty  int64
+	droppedErrors int64
+}
+
+func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
+	var c batchCounts
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	r.resource.CopyTo(rl.Resource().Attributes())
+	sl := rl.ScopeLogs().AppendEmpty()
+	recs := sl.LogRecords()
+	recs.EnsureCapacity(len(b.Lines))
+
+	// One string for the whole batch: the records' strings share it.
+	var data string
+	if r.cfg.Encoding == EncodingUTF8 {
+		data = string(b.Data)
+	}
+	fileName := filepath.Base(b.Path)
+	now := pcommon.NewTimestampFromTime(time.Now())
+	r.scopes, r.drops = r.scopes[:0], r.drops[:0]
+	mixed, anyDrop := false, false
+	firstScope, haveFirst := "", false
+
+	for _, l := range b.Lines {
+		var line string
+		if r.cfg.Encoding == EncodingLatin1 {
+			line = latin1ToUTF8(b.Data[l.Start:l.End])
+		} else {
+			line = data[l.Start:l.End]
+		}
+		lr := recs.AppendEmpty()
+		res := r.parser.Parse(line, lr)
+		c.addFlags(res.Flags)
+		drop := false
+		if res.Err != nil {
+			switch {
+			case res.Flags&parser.FlagEmpty != 0:
+				drop = true
+				c.droppedEmpty++
+			case r.cfg.OnParseError == OnParseErrorDrop:
+				drop = true
+				c.droppedErrors++
+			default:
+				parser.SetRaw(lr, res.Line, res.Err)
+			}
+		}
+		if l.Truncated {
+			c.truncated++
+			c.anomalies[anomalyTruncated]++
+			if !drop {
+				lr.Attributes().PutBool(attrTruncated, true)
+			}
+		}
+		if !drop {
+			lr.SetObservedTimestamp(now)
+			attrs := lr.Attributes()
+			if r.cfg.IncludeFileName {
+				attrs.PutStr(attrFileName, fileName)
+			}
+			if r.cfg.IncludeFilePath {
+				attrs.PutStr(attrFilePath, b.Path)
+			}
+			if r.cfg.IncludeFileOffset {
+				attrs.PutInt(attrFileOffset, l.Offset)
+			}
+		}
+		if !drop {
+			if !haveFirst {
+				firstScope, haveFirst = res.Scope, true
+			} else if res.Scope != firstScope {
+				mixed = true
+			}
+		}
+		anyDrop = anyDrop || drop
+		r.scopes = append(r.scopes, res.Scope)
+		r.drops = append(r.drops, drop)
+	}
+	r.group(rl, sl, mixed, anyDrop)
+	return ld, c
+}
+
+// group removes dropped records and moves records to one ScopeLogs per
+// `logger`, keeping their order within each scope.
+func (r *accessLogReceiver) group(rl plog.ResourceLogs, sl plog.ScopeLogs, mixed, anyDrop bool) {
+	first := -1
+	for i, d := range r.drops {
+		if !d {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		rl.ScopeLogs().RemoveIf(func(plog.ScopeLogs) bool { return true })
+		return
+	}
+	sl.Scope().SetName(r.scopes[first])
+	if !mixed && !anyDrop {
+		return
+	}
+	name := r.scopes[first]
+	var others map[string]plog.LogRecordSlice
+	i := 0
+	sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+		j := i
+		i++
+		if r.drops[j] {
+			return true
+		}
+		if r.scopes[j] == name {
+			return false
+		}
+		if others == nil {
+			others = map[string]plog.LogRecordSlice{}
+		}
+		dst, ok := others[r.scopes[j]]
+		if !ok {
+			nsl := rl.ScopeLogs().AppendEmpty()
+			nsl.Scope().SetName(r.scopes[j])
+			dst = nsl.LogRecords()
+			others[r.scopes[j]] = dst
+		}
+		lr.MoveTo(dst.AppendEmpty())
+		return true
+	})
+}
+
+func (r *accessLogReceiver) record(ctx context.Context, b *tail.Batch, c batchCounts) {
+	s := r.stats
+	lines := int64(len(b.Lines))
+	read := b.EndOffset - b.StartOffset
+	s.linesRead.Add(uint64(lines))
+	s.bytesRead.Add(uint64(max(0, read)))
+	r.tb.ReceiverAccesslogLinesRead.Add(ctx, lines)
+	r.tb.ReceiverAccesslogBytesRead.Add(ctx, max(0, read))
+	if c.truncated > 0 {
+		s.truncated.Add(uint64(c.truncated))
+		r.tb.ReceiverAccesslogTruncatedLines.Add(ctx, c.truncated)
+	}
+	if c.invalidJSON > 0 {
+		s.parseErrors.Add(uint64(c.invalidJSON))
+		r.tb.ReceiverAccesslogParseErrors.Add(ctx, c.invalidJSON, metric.WithAttributes(attribute.String("reason", "invalid_json")))
+	}
+	if c.notObject > 0 {
+		s.parseErrors.Add(uint64(c.notObject))
+		r.tb.ReceiverAccesslogParseErrors.Add(ctx, c.notObject, metric.WithAttributes(attribute.String("reason", "not_object")))
+	}
+	for reason, n := range map[string]int64{"empty_line": c.droppedEmpty, "parse_error": c.droppedErrors} {
+		if n > 0 {
+			s.recordsDropped.Add(uint64(n))
+			r.tb.ReceiverAccesslogRecordsDropped.Add(ctx, n, metric.WithAttributes(attribute.String("reason", reason)))
+		}
+	}
+	for a, n := range c.anomalies {
+		if n > 0 {
+			s.anomalies[a].Add(uint64(n))
+			r.tb.ReceiverAccesslogLineAnomalies.Add(ctx, n, metric.WithAttributes(attribute.String("anomaly", anomalyNames[a])))
+		}
+	}
+}
+
+// Commit saves the checkpoints (tail.Handler). It runs after the batch was
+// accepted, and must save even while shutting down, hence WithoutCancel.
+func (r *accessLogReceiver) Commit(ctx context.Context, cps []tail.Checkpoint) {
+	if r.client == nil {
+		return
+	}
+	data, err := json.Marshal(checkpointDoc{Version: 1, Files: cps})
+	if err == nil {
+		err = r.client.Set(context.WithoutCancel(ctx), checkpointKey, data)
+	}
+	if err != nil && time.Since(r.saveWarned) > time.Minute {
+		// Once a minute: a full disk would otherwise log once per batch.
+		r.saveWarned = time.Now()
+		r.set.Logger.Warn("cannot save checkpoints; a restart may repeat lines", zap.Error(err))
+	}
+}
+
+// Shutdown stops polling and releases files and storage. It is safe without
+// Start and when called twice.
+func (r *accessLogReceiver) Shutdown(ctx context.Context) error {
+	r.shutdownOnce.Do(func() { r.shutdownErr = r.shutdown(ctx) })
+	return r.shutdownErr
+}
+
+func (r *accessLogReceiver) shutdown(ctx context.Context) error {
+	if r.unregister != nil {
+		r.unregister()
+	}
+	if r.cancel != nil {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			// The poller is stuck in a consumer that ignores cancellation; it
+			// still owns the files and the storage client, so leave them.
+			return fmt.Errorf("accesslog receiver did not stop in time: %w", ctx.Err())
+		}
+	}
+	errs := r.tailer.Close()
+	if r.client != nil {
+		errs = errors.Join(errs, r.client.Close(ctx))
+	}
+	if r.tb != nil {
+		r.tb.Shutdown()
+	}
+	return errs
+}
+
+func latin1ToUTF8(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b) + len(b)/4)
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			sb.WriteByte(c)
+		} else {
+			sb.WriteRune(rune(c))
+		}
+	}
+	return sb.String()
+}
