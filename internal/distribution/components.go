@@ -8,6 +8,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/forwardconnector"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/debugexporter"
 	"go.opentelemetry.io/collector/exporter/nopexporter"
@@ -25,8 +26,11 @@ import (
 
 	"github.com/redline-otel/redline/exporter/payloadcapture"
 	"github.com/redline-otel/redline/extension/healthzextension"
+	"github.com/redline-otel/redline/processor/maskprocessor"
+	"github.com/redline-otel/redline/processor/ratelimitprocessor"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/redmetricsconnector"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver"
 )
 
 // Components returns the factories of every component in the redline
@@ -43,12 +47,15 @@ func Components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	if factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
+		accesslogreceiver.NewFactory(),
 		otlpreceiver.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
 	}
 	if factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
+		maskprocessor.NewFactory(),
 		redmetricsprocessor.NewFactory(),
+		ratelimitprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 	); err != nil {
@@ -66,6 +73,7 @@ func Components() (otelcol.Factories, error) {
 	}
 	if factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
 		redmetricsconnector.NewFactory(),
+		forwardconnector.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
 	}
