@@ -381,22 +381,28 @@ func (sc *scanner) numberLabelAfter(end int) bool {
 	if end+1 >= len(s) || s[end] != ' ' && s[end] != '-' && s[end] != '.' {
 		return false
 	}
-	rest := s[end+1:]
-	m := sc.m
-	switch {
-	case m.settings.PII.Action == ActionHash:
-		return m.hashFormAt(rest) > 0
-	case m.settings.PII.Labels && rest[0] == '[':
-		// Any label: an email's local part, too, can start with digits.
+	return sc.m.maskedAt(s[end+1:])
+}
+
+// maskedAt reports whether s starts with something masking writes: a
+// label, "***", a hash output or a custom replacement.
+func (m *Masker) maskedAt(s string) bool {
+	if strings.HasPrefix(s, Redacted) || m.hashing && m.hashFormAt(s) > 0 {
+		return true
+	}
+	if s[0] == '[' {
 		for _, l := range builtinLabels {
-			if l != "" && strings.HasPrefix(rest, l) {
+			if l != "" && strings.HasPrefix(s, l) {
 				return true
 			}
 		}
-		return false
-	default:
-		return strings.HasPrefix(rest, Redacted)
 	}
+	for i := range m.custom {
+		if r := m.custom[i].Replacement; r != "" && strings.HasPrefix(s, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -606,7 +612,9 @@ func (sc *scanner) ipv4End(i int) int {
 	}
 	if j < len(s) {
 		c := s[j]
-		if c == '.' && j+1 < len(s) && isDigit(s[j+1]) {
+		// A fifth group (a version, or in a second pass the hash a custom
+		// pattern left there) makes it no address.
+		if c == '.' && j+1 < len(s) && (isDigit(s[j+1]) || sc.m.hashing && sc.m.hashFormAt(s[j+1:]) > 0) {
 			return 0
 		}
 		if c != '.' && !sc.rightOK(j) {
