@@ -89,7 +89,8 @@ type redConnector struct {
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	overflowed sync.Once
-	flushMu    sync.Mutex // one flush at a time: the ticker and shutdown
+	flushMu    sync.Mutex  // one flush at a time: the ticker and shutdown
+	flushBuf   flushBuffer // guarded by flushMu
 }
 
 func newRedConnector(cfg *Config, set component.TelemetrySettings, next consumer.Metrics, now func() time.Time) (*redConnector, error) {
@@ -143,19 +144,23 @@ func (c *redConnector) shutdown(ctx context.Context) error {
 	return err
 }
 
-// flush builds one batch of metrics and sends it.
+// flush builds one batch of metrics and sends it. Only copying the series
+// values holds the aggregate's lock; the OTLP metrics are built after it is
+// released, so records are not blocked for the whole flush.
 func (c *redConnector) flush(ctx context.Context) error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	began := time.Now()
-	md := pmetric.NewMetrics()
 	e := c.engine
 	e.mu.Lock()
-	st := e.buildMetricsLocked(e.now().UnixNano(), md)
+	now := e.now().UnixNano()
+	st := e.flushLocked(now, &c.flushBuf)
 	if st.Expired > 0 {
 		e.pruneGroupsLocked()
 	}
 	e.mu.Unlock()
+	md := pmetric.NewMetrics()
+	e.buildMetrics(&c.flushBuf, now, md)
 	dropEmptyMetrics(md)
 	if st.Expired > 0 {
 		c.tel.series.Add(ctx, -int64(st.Expired))

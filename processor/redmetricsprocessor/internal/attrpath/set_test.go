@@ -1,9 +1,12 @@
 package attrpath
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // The Set must find exactly what Path.Get finds.
@@ -77,4 +80,74 @@ func BenchmarkPathGets(b *testing.B) {
 			p.Get(m)
 		}
 	}
+}
+
+// Keys of lengths no path has, and keys sharing a length with a path, must
+// not be mistaken for it.
+func TestSetIgnoresOtherKeys(t *testing.T) {
+	m := testMap(t)
+	m.PutStr("statuz", "x")                                                           // same length as "status"
+	m.PutStr("a_very_long_key_that_is_longer_than_sixty_three_bytes_for_sure_1", "y") // bit 63
+	s := NewSet()
+	hs := s.AddAll("status", "a_very_long_key_that_is_longer_than_sixty_three_bytes_for_sure_2", "nope")
+	rec := s.NewRecord()
+	rec.Load(m)
+	v, ok := rec.Get(hs[0])
+	assert.True(t, ok)
+	assert.Equal(t, int64(200), v.Int())
+	_, ok = rec.Get(hs[1])
+	assert.False(t, ok)
+	_, ok = rec.Get(hs[2])
+	assert.False(t, ok)
+}
+
+// Maps whose keys come in a different order, or differ at a position, must
+// resolve exactly as a fresh lookup does (the layout cache only skips work).
+func TestSetLayoutChanges(t *testing.T) {
+	s := NewSet()
+	hs := s.AddAll("status", "path", "extra.input_tokens")
+	rec := s.NewRecord()
+	check := func(m pcommon.Map, want ...any) {
+		t.Helper()
+		rec.Load(m)
+		for i, h := range hs {
+			v, ok := rec.Get(h)
+			if want[i] == nil {
+				assert.False(t, ok, i)
+				continue
+			}
+			require.True(t, ok, i)
+			assert.Equal(t, want[i], v.AsRaw(), i)
+		}
+	}
+	empty := pcommon.NewMap() // an empty key matches the unfilled layout; it has no slot
+	empty.PutInt("", 1)
+	check(empty, nil, nil, nil)
+
+	a := pcommon.NewMap()
+	a.PutInt("status", 200)
+	a.PutStr("path", "/a")
+	a.PutEmptyMap("extra").PutInt("input_tokens", 5)
+	check(a, int64(200), "/a", int64(5))
+	check(a, int64(200), "/a", int64(5)) // same layout again
+
+	b := pcommon.NewMap() // same keys, other order; one key swapped for another
+	b.PutStr("path", "/b")
+	b.PutStr("statuz", "x")
+	b.PutInt("status", 404)
+	check(b, int64(404), "/b", nil)
+
+	c := pcommon.NewMap() // fewer keys than before
+	c.PutInt("status", 1)
+	c.PutStr("other", "y")
+	check(c, int64(1), nil, nil)
+
+	big := pcommon.NewMap() // more keys than the layout covers
+	for i := range layoutLen + 5 {
+		big.PutInt(fmt.Sprintf("k%d", i), int64(i))
+	}
+	big.PutStr("path", "/big")
+	check(big, nil, "/big", nil)
+	check(big, nil, "/big", nil)
+	check(a, int64(200), "/a", int64(5))
 }

@@ -12,32 +12,71 @@ const Placeholder = "{id}"
 const MinHexLen = 16
 
 // Append appends the normalised form of path to dst and returns the extended
-// slice. It does not allocate when dst has room.
+// slice. It does not allocate when dst has room. It runs once per request
+// record, so it is one pass over the bytes with a class table: each segment's
+// classes are ANDed as it is read, only segments that could be identifiers
+// are examined further, and the text between identifiers is copied in one
+// append.
 func Append(dst []byte, path string) []byte {
-	// Cut the query string and fragment.
+	copied, start := 0, 0
+	seg := uint8(classAll) // AND of the classes of the current segment's bytes
 	for i := 0; i < len(path); i++ {
-		if path[i] == '?' || path[i] == '#' {
-			path = path[:i]
-			break
-		}
-	}
-	start := 0
-	for i := 0; i <= len(path); i++ {
-		if i < len(path) && path[i] != '/' {
+		c := charClass[path[i]]
+		if c&classEnd == 0 {
+			seg &= c
 			continue
 		}
-		seg := path[start:i]
-		if isID(seg) {
+		if seg != 0 && i > start && isIDClass(path[start:i], seg) {
+			dst = append(dst, path[copied:start]...)
 			dst = append(dst, Placeholder...)
-		} else {
-			dst = append(dst, seg...)
+			copied = i
 		}
-		if i < len(path) {
-			dst = append(dst, '/')
+		if c&classSlash == 0 { // query or fragment: the path ends here
+			return append(dst, path[copied:i]...)
 		}
-		start = i + 1
+		start, seg = i+1, uint8(classAll)
 	}
-	return dst
+	if seg != 0 && len(path) > start && isIDClass(path[start:], seg) {
+		dst = append(dst, path[copied:start]...)
+		return append(dst, Placeholder...)
+	}
+	return append(dst, path[copied:]...)
+}
+
+// Byte classes; a segment's class is the AND over its bytes.
+const (
+	classDigit uint8 = 1 << iota // 0-9
+	classHex                     // 0-9 a-f A-F
+	classUUID                    // hex or '-'
+	classEnd                     // '/', '?', '#': ends a segment
+	classSlash                   // '/'
+	classAll   = classDigit | classHex | classUUID
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit | classHex | classUUID
+	}
+	for _, c := range "abcdefABCDEF" {
+		t[c] = classHex | classUUID
+	}
+	t['-'] = classUUID
+	t['/'] = classEnd | classSlash
+	t['?'] = classEnd
+	t['#'] = classEnd
+	return t
+}()
+
+// isIDClass is isID for a non-empty segment whose class is known.
+func isIDClass(seg string, class uint8) bool {
+	switch {
+	case class&classDigit != 0:
+		return true
+	case class&classHex != 0:
+		return len(seg) >= MinHexLen
+	default:
+		return isUUID(seg)
+	}
 }
 
 // Normalize returns the normalised form of path.
@@ -46,7 +85,8 @@ func Normalize(path string) string {
 }
 
 func isID(seg string) bool {
-	if seg == "" {
+	// Every identifier form starts with a hex digit: most words fail here.
+	if seg == "" || !hexDigit(seg[0]) {
 		return false
 	}
 	return isDigits(seg) || isUUID(seg) || (len(seg) >= MinHexLen && isHex(seg))
@@ -70,9 +110,14 @@ func isHex(s string) bool {
 	return true
 }
 
-func hexDigit(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
+func hexDigit(c byte) bool { return hexDigits[c] }
+
+var hexDigits = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
 
 // isUUID matches the 8-4-4-4-12 form in either case.
 func isUUID(s string) bool {

@@ -49,7 +49,8 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"/v1/memories/8812?token=x", "/", "", "//", "/a/123e4567-e89b-12d3-a456-426614174000"} {
+	for _, s := range []string{"/v1/memories/8812?token=x", "/", "", "//", "/a/123e4567-e89b-12d3-a456-426614174000",
+		"/a/42#x?y", "/a#b/7?c", "7/", "/c0ffee00deadbeef1234567890abcdef/x/9/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -59,6 +60,9 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if strings.Count(out, "/") != strings.Count(cut(in), "/") {
 			t.Fatalf("segment count changed: %q -> %q", in, out)
+		}
+		if ref := string(appendByteWise(nil, in)); out != ref {
+			t.Fatalf("differs from the byte-wise reference: %q -> %q, want %q", in, out, ref)
 		}
 		if Normalize(out) != out {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, Normalize(out))
@@ -71,4 +75,32 @@ func cut(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// appendByteWise is the straightforward byte-by-byte form of Append that the
+// fuzz target checks the fast one against.
+func appendByteWise(dst []byte, path string) []byte {
+	for i := 0; i < len(path); i++ {
+		if path[i] == '?' || path[i] == '#' {
+			path = path[:i]
+			break
+		}
+	}
+	start := 0
+	for i := 0; i <= len(path); i++ {
+		if i < len(path) && path[i] != '/' {
+			continue
+		}
+		seg := path[start:i]
+		if isID(seg) {
+			dst = append(dst, Placeholder...)
+		} else {
+			dst = append(dst, seg...)
+		}
+		if i < len(path) {
+			dst = append(dst, '/')
+		}
+		start = i + 1
+	}
+	return dst
 }

@@ -54,6 +54,13 @@ func (c Class) IsError() bool { return c == ClientError || c == ServerError }
 // Parse returns the class named s ("2xx", "503-busy", ...), matched
 // case-insensitively.
 func Parse(s string) (Class, bool) {
+	// Exact names first: the processor reads back the class it stamped on
+	// every record it sees again.
+	for c := Success; c <= Disconnect; c++ {
+		if s == names[c] {
+			return c, true
+		}
+	}
 	for c := Success; c <= Disconnect; c++ {
 		if strings.EqualFold(s, names[c]) {
 			return c, true

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package redmetricsprocessor
+
+import "time"
+
+func processUserCPU() (time.Duration, bool) { return 0, false }
