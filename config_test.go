@@ -1,6 +1,7 @@
 package redline_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/otelcol/otelcoltest"
 	"go.opentelemetry.io/collector/pipeline"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/redline-otel/redline/internal/distribution"
 )
@@ -48,11 +50,9 @@ func TestDefaultConfigLoads(t *testing.T) {
 	assert.Equal(t, ids("healthz", "file_storage"), []component.ID(cfg.Service.Extensions))
 
 	want := map[string]struct{ receivers, processors, exporters []string }{
-		"logs":          {[]string{"accesslog", "otlp"}, []string{"memory_limiter", "mask", "redmetrics"}, []string{"redmetrics", "forward/logs"}},
-		"logs/export":   {[]string{"forward/logs"}, []string{"ratelimit"}, []string{"debug"}},
+		"logs":          {[]string{"accesslog", "otlp"}, []string{"memory_limiter", "ratelimit", "mask", "redmetrics"}, []string{"redmetrics", "debug"}},
 		"logs/payloads": {[]string{"otlp"}, []string{"memory_limiter"}, []string{"payloadcapture"}},
-		"traces":        {[]string{"otlp"}, []string{"memory_limiter", "mask", "redmetrics"}, []string{"redmetrics", "forward/traces"}},
-		"traces/export": {[]string{"forward/traces"}, []string{"ratelimit"}, []string{"debug"}},
+		"traces":        {[]string{"otlp"}, []string{"memory_limiter", "ratelimit", "mask", "redmetrics"}, []string{"redmetrics", "debug"}},
 		"metrics":       {[]string{"otlp", "redmetrics"}, []string{"memory_limiter", "mask"}, []string{"debug"}},
 	}
 	assert.Len(t, cfg.Service.Pipelines, len(want))
@@ -74,10 +74,14 @@ func TestDefaultConfigLoads(t *testing.T) {
 func TestExporterFromEnvironment(t *testing.T) {
 	t.Setenv("REDLINE_EXPORTER", "otlp")
 	cfg := loadDefaultConfig(t)
-	for _, name := range []string{"logs/export", "traces/export", "metrics"} {
+	for name, want := range map[string][]component.ID{
+		"logs":    ids("redmetrics", "otlp"),
+		"traces":  ids("redmetrics", "otlp"),
+		"metrics": ids("otlp"),
+	} {
 		var pid pipeline.ID
 		require.NoError(t, pid.UnmarshalText([]byte(name)))
-		assert.Equal(t, ids("otlp"), cfg.Service.Pipelines[pid].Exporters, name)
+		assert.Equal(t, want, cfg.Service.Pipelines[pid].Exporters, name)
 	}
 }
 
@@ -109,4 +113,31 @@ func TestDefaultConfigStartsAndStops(t *testing.T) {
 	require.Eventually(t, func() bool { return col.GetState() == otelcol.StateRunning }, 30*time.Second, 50*time.Millisecond)
 	col.Shutdown()
 	require.NoError(t, <-done)
+}
+
+// TestDefaultConfigNeverAcknowledgesEarly pins the settings the at-least-once
+// promise rests on: every queue is persistent and blocks when full, and the
+// rate limit refuses (so the sender retries) instead of dropping.
+func TestDefaultConfigNeverAcknowledgesEarly(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("config", "collector.yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Processors map[string]map[string]any `yaml:"processors"`
+		Exporters  map[string]map[string]any `yaml:"exporters"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+
+	assert.Equal(t, "refuse", doc.Processors["ratelimit"]["action"], "a dropped record would be checkpointed as delivered")
+	assert.NotContains(t, doc.Processors, "batch")
+	queued := 0
+	for name, exp := range doc.Exporters {
+		q, ok := exp["sending_queue"].(map[string]any)
+		if !ok {
+			continue
+		}
+		queued++
+		assert.Equal(t, "file_storage", q["storage"], "%s: the queue must be persistent", name)
+		assert.Equal(t, true, q["block_on_overflow"], "%s: a full queue must push back, not fail and be retried", name)
+	}
+	assert.GreaterOrEqual(t, queued, 3)
 }

@@ -120,6 +120,31 @@ type Recent struct {
 	HasDur bool
 }
 
+// recentSlot keeps a sample's strings in fixed arrays: the record's strings
+// are often substrings of a whole batch (the accesslog receiver shares one
+// string per batch), so keeping them would pin every batch a sample came
+// from; copying them into a new string would allocate per record.
+type recentSlot struct {
+	Recent
+	requestID    [recentIDMax]byte
+	status       [recentStatusMax]byte
+	requestIDLen uint8
+	statusLen    uint8
+}
+
+// Longer request ids and status texts are cut in recent samples.
+const (
+	recentIDMax     = 128
+	recentStatusMax = 32
+)
+
+func (r *recentSlot) sample() Recent {
+	out := r.Recent
+	out.RequestID = string(r.requestID[:r.requestIDLen])
+	out.StatusText = string(r.status[:r.statusLen])
+	return out
+}
+
 // Histogram is an explicit-bucket duration histogram.
 type Histogram struct {
 	Count    uint64
@@ -202,7 +227,7 @@ type Series struct {
 	exemplars    []Exemplar
 	exemplarNext int
 
-	recent     []Recent
+	recent     []recentSlot
 	recentNext int
 
 	rate     []uint32
@@ -230,7 +255,7 @@ func (s *Series) RecentSamples() []Recent {
 	n := min(s.recentNext, len(s.recent))
 	out := make([]Recent, 0, n)
 	for i := s.recentNext - n; i < s.recentNext; i++ {
-		out = append(out, s.recent[i%len(s.recent)])
+		out = append(out, s.recent[i%len(s.recent)].sample())
 	}
 	return out
 }
@@ -380,7 +405,7 @@ func (a *Aggregator) newSeries(key string, now int64) *Series {
 		s.exemplars = make([]Exemplar, a.cfg.Exemplars)
 	}
 	if a.cfg.Recent > 0 {
-		s.recent = make([]Recent, a.cfg.Recent)
+		s.recent = make([]recentSlot, a.cfg.Recent)
 	}
 	if a.cfg.Rate {
 		s.rate = make([]uint32, rateSlots)
@@ -418,11 +443,13 @@ func (s *Series) record(cfg *Config, smp *Sample, now int64, seq uint64) {
 		if at == 0 {
 			at = now
 		}
-		s.recent[s.recentNext%len(s.recent)] = Recent{
-			RequestID: smp.RequestID, StatusText: smp.StatusText, StatusCode: smp.StatusCode,
-			Class: s.Class, Duration: smp.Duration, HasDur: smp.HasDuration, TraceID: smp.TraceID,
-			UnixNano: at, Seq: seq,
+		slot := &s.recent[s.recentNext%len(s.recent)]
+		slot.Recent = Recent{
+			StatusCode: smp.StatusCode, Class: s.Class, Duration: smp.Duration, HasDur: smp.HasDuration,
+			TraceID: smp.TraceID, UnixNano: at, Seq: seq,
 		}
+		slot.requestIDLen = uint8(copy(slot.requestID[:], smp.RequestID))
+		slot.statusLen = uint8(copy(slot.status[:], smp.StatusText))
 		s.recentNext++
 	}
 	if s.rate != nil {

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,4 +337,25 @@ func BenchmarkFlush10000Series(b *testing.B) {
 	for b.Loop() {
 		a.Flush(t0+1, func(s *Series) { n += s.Count })
 	}
+}
+
+// TestRecentSamplesCopyStrings: recent samples keep their own bytes, cut to a
+// bound, so they never pin the batch a record's strings came from.
+func TestRecentSamplesCopyStrings(t *testing.T) {
+	a := newAgg(t, nil)
+	var kb KeyBuilder
+	k := key(&kb, statusclass.Success, "s", "o")
+	batch := []byte(strings.Repeat("x", 300) + "NOT_FOUND")
+	id := string(batch[:300])
+	status := string(batch[300:])
+	allocs := testing.AllocsPerRun(100, func() {
+		a.Record(k, &Sample{RequestID: id, StatusText: status}, t0)
+	})
+	assert.Zero(t, allocs)
+	var s *Series
+	a.Each(func(x *Series) { s = x })
+	rec := s.RecentSamples()
+	require.NotEmpty(t, rec)
+	assert.Equal(t, strings.Repeat("x", recentIDMax), rec[0].RequestID, "cut to the bound")
+	assert.Equal(t, "NOT_FOUND", rec[0].StatusText)
 }
