@@ -63,9 +63,10 @@ lint: ## gofmt must be clean; golangci-lint when installed
 	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; else echo "golangci-lint not installed: skipped"; fi
 
 .PHONY: unit
-unit: ## go vet, then go test -race of every package
+unit: ## go vet, then go test -race of every package (root module and bench module)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	cd bench && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 .PHONY: smoke
 smoke: build ## bin/redline components, validate every shipped config, reject a misspelt key
@@ -81,6 +82,11 @@ test-system: build ## the reliability suite against bin/redline (see docs/reliab
 .PHONY: bench
 bench: ## Go benchmarks of every package (benchstat-comparable)
 	$(GO) test -run '^$$' -bench . -benchmem -count=$${COUNT:-1} $(PKGS)
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count=$${COUNT:-1} ./...
+
+.PHONY: bench-e2e
+bench-e2e: ## redline vs the contrib reference collector end to end (BENCH_LINES, BENCH_RUNS, BENCH_SCENARIOS); writes bench/RESULTS.md
+	cd bench && $(GO) run ./cmd/benchrun
 
 .PHONY: fuzz
 fuzz: ## every fuzz target for FUZZTIME (60s) each

@@ -134,8 +134,8 @@ type recentSlot struct {
 
 // Longer request ids and status texts are cut in recent samples.
 const (
-	recentIDMax     = 128
-	recentStatusMax = 32
+	recentIDMax     = 64
+	recentStatusMax = 24
 )
 
 func (r *recentSlot) sample() Recent {
