@@ -36,7 +36,7 @@ func newBenchProcessor(b *testing.B, cfg *Config) *rlProcessor {
 	b.Helper()
 	r, err := newRateLimiter(cfg, newNopSettings())
 	require.NoError(b, err)
-	b.Cleanup(func() { _, _ = r.shutdown(context.Background()) })
+	b.Cleanup(func() { _ = r.close(context.Background()) })
 	return &rlProcessor{r: r, exempt: newExemption(cfg.Exempt), bytes: cfg.Unit == UnitBytes}
 }
 

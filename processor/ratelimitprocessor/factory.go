@@ -30,6 +30,8 @@ type factory struct {
 	limiters map[*Config]*rateLimiter
 }
 
+// processorFor returns a processor holding one reference to cfg's shared
+// limiter, creating the limiter for the first one.
 func (f *factory) processorFor(cfg component.Config, set processor.Settings) (*rlProcessor, error) {
 	c := cfg.(*Config)
 	f.mu.Lock()
@@ -42,20 +44,39 @@ func (f *factory) processorFor(cfg component.Config, set processor.Settings) (*r
 		}
 		f.limiters[c] = r
 	}
+	r.refs++
 	return &rlProcessor{
 		r:       r,
 		exempt:  newExemption(c.Exempt),
 		bytes:   c.Unit == UnitBytes,
-		release: func(done *rateLimiter) { f.release(c, done) },
+		release: func() bool { return f.release(c, r) },
 	}, nil
 }
 
-func (f *factory) release(c *Config, done *rateLimiter) {
+// release drops one reference to r and reports whether it was the last; r is
+// then forgotten, so a later create builds a fresh limiter.
+func (f *factory) release(c *Config, r *rateLimiter) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.limiters[c] == done {
+	r.refs--
+	if r.refs > 0 {
+		return false
+	}
+	if f.limiters[c] == r {
 		delete(f.limiters, c)
 	}
+	return true
+}
+
+// wrap finishes a create: if the helper fails, the reference p holds is
+// dropped at once, since no Shutdown will come for it.
+func wrap[T any](p *rlProcessor, created T, err error) (T, error) {
+	if err != nil {
+		_ = p.shutdown(context.Background())
+		var zero T
+		return zero, err
+	}
+	return created, nil
 }
 
 // capabilities: dropping records modifies the data.
@@ -66,8 +87,9 @@ func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg co
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs, capabilities,
+	created, err := processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs, capabilities,
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	return wrap(p, created, err)
 }
 
 func (f *factory) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
@@ -75,8 +97,9 @@ func (f *factory) createTraces(ctx context.Context, set processor.Settings, cfg 
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces, capabilities,
+	created, err := processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces, capabilities,
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	return wrap(p, created, err)
 }
 
 func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
@@ -84,6 +107,7 @@ func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics, capabilities,
+	created, err := processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics, capabilities,
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+	return wrap(p, created, err)
 }

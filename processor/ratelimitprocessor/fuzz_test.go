@@ -36,7 +36,7 @@ func FuzzProcessLogs(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _, _ = r.shutdown(context.Background()) }()
+		defer func() { _ = r.close(context.Background()) }()
 		p := &rlProcessor{r: r, exempt: newExemption(cfg.Exempt), bytes: true}
 		in := ld.LogRecordCount()
 		out, err := p.processLogs(withPeer(context.Background(), "10.9.8.7"), ld)

@@ -237,6 +237,49 @@ func TestOTLPRefuse(t *testing.T) {
 	})
 }
 
+// TestOTLPRefuseAboveBurst: a request larger than the burst (an SDK batch of
+// 512 spans against a small burst) passes a full bucket, and the next one is
+// refused with a retryable status whose delay waits out the debt.
+func TestOTLPRefuseAboveBurst(t *testing.T) {
+	refuse := func() *Config {
+		return testConfig(func(c *Config) { c.Action = ActionRefuse }, LimitConfig{Name: "global", Rate: 0.5, Burst: 3})
+	}
+	p := startPipeline(t, refuse(), refuse())
+
+	t.Run("grpc", func(t *testing.T) {
+		exp, last := grpcExporter(t, p.grpcAddr)
+		require.NoError(t, exp.ExportSpans(t.Context(), spanStubs(5)))
+		assert.Equal(t, 5, p.spans.SpanCount())
+		require.Error(t, exp.ExportSpans(t.Context(), spanStubs(5)))
+		st := last()
+		require.NotNil(t, st)
+		assert.Equal(t, codes.ResourceExhausted, st.Code())
+		var ri *errdetails.RetryInfo
+		for _, d := range st.Details() {
+			if v, ok := d.(*errdetails.RetryInfo); ok {
+				ri = v
+			}
+		}
+		require.NotNil(t, ri, "RetryInfo detail")
+		// The bucket owes 2; full again after 5 tokens at 0.5/s.
+		assert.Equal(t, 10*time.Second, ri.GetRetryDelay().AsDuration())
+		assert.Equal(t, 5, p.spans.SpanCount())
+	})
+
+	t.Run("http", func(t *testing.T) {
+		rt := &recordingTransport{}
+		emitLogs(t, p.httpAddr, rt, 5)
+		code, _ := rt.last()
+		require.Equal(t, http.StatusOK, code)
+		emitLogs(t, p.httpAddr, rt, 1)
+		code, retryAfter := rt.last()
+		assert.Equal(t, http.StatusTooManyRequests, code)
+		// One record: 3 tokens at 0.5/s.
+		assert.Equal(t, "6", retryAfter)
+		assert.Equal(t, 5, p.logs.LogRecordCount())
+	})
+}
+
 func TestOTLPDropPeer(t *testing.T) {
 	// Per-peer limit keyed on the sender's address, which the OTLP receiver
 	// puts in the client info without include_metadata.

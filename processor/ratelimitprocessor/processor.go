@@ -2,8 +2,10 @@ package ratelimitprocessor // import "github.com/redline-otel/redline/processor/
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -21,36 +23,33 @@ import (
 	"github.com/redline-otel/redline/processor/ratelimitprocessor/internal/limiter"
 )
 
-// rlProcessor is one signal's face of a shared rateLimiter.
+// rlProcessor is one signal's face of a shared rateLimiter. It holds one
+// reference to the limiter from its creation; Shutdown drops it whether or
+// not Start ran (a collector whose start aborts shuts down components it
+// never started), so the last one closes the Redis client and telemetry.
 type rlProcessor struct {
 	r       *rateLimiter
 	exempt  exemption
 	bytes   bool
-	started bool
-	release func(*rateLimiter) // drops the factory's reference once finished
+	release func() (finished bool) // drops this processor's reference
+	closed  atomic.Bool
 }
 
 func (p *rlProcessor) start(ctx context.Context, host component.Host) error {
-	if p.started {
-		return nil
+	if p.closed.Load() {
+		return errors.New("ratelimit processor started after shutdown")
 	}
-	if err := p.r.start(ctx, host); err != nil {
-		return err
-	}
-	p.started = true
-	return nil
+	return p.r.start(ctx, host)
 }
 
 func (p *rlProcessor) shutdown(ctx context.Context) error {
-	if !p.started {
+	if !p.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	p.started = false
-	finished, err := p.r.shutdown(ctx)
-	if finished && p.release != nil {
-		p.release(p.r)
+	if p.release() {
+		return p.r.close(ctx)
 	}
-	return err
+	return nil
 }
 
 // verdict is what happens to a request after the decision.
@@ -399,14 +398,11 @@ func (r *rateLimiter) record(ctx context.Context, s *scratch, admitted, exempt i
 // refusal is the error of a refused request: RESOURCE_EXHAUSTED with
 // RetryInfo, which the OTLP receiver turns into gRPC status 8 or HTTP 429
 // with Retry-After. It is marked retryable, never permanent, so that
-// receivers and exporters upstream send the data again later.
+// receivers and exporters upstream send the data again later: every refusal
+// clears with time, even for a request above a burst (it passes once the
+// buckets are full again).
 func (r *rateLimiter) refusal(res limiter.Result) error {
 	name := r.bucketName(res.DeniedBy)
-	if res.RetryAfter == limiter.Never {
-		// No wait can help; retrying would loop forever.
-		return consumererror.NewPermanent(status.Errorf(codes.InvalidArgument,
-			"rate limit %q: the request needs more tokens than the limit's burst; raise 'burst' or send smaller requests", name))
-	}
 	// Whole seconds, at least one: HTTP's Retry-After counts in seconds and
 	// the receiver truncates, which would turn 300ms into "retry now".
 	retry := time.Duration(math.Ceil(res.RetryAfter.Seconds())) * time.Second

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/client"
@@ -290,11 +291,31 @@ func TestSignals(t *testing.T) {
 			wantErr:    []codes.Code{codes.OK, codes.ResourceExhausted, codes.OK},
 		},
 		{
-			name:       "refuse a request larger than the burst permanently",
-			cfg:        testConfig(func(c *Config) { c.Action = ActionRefuse }, LimitConfig{Name: "global", Rate: 1000, Burst: 2}),
-			requests:   [][]rec{repeat(3, rec{service: "a"})},
-			wantPassed: []int{0},
-			wantErr:    []codes.Code{codes.InvalidArgument},
+			// A request above the burst passes a full bucket and leaves it in
+			// debt: the next request waits until it is paid back.
+			name:       "refuse admits a request larger than the burst into a full bucket",
+			cfg:        testConfig(func(c *Config) { c.Action = ActionRefuse }, LimitConfig{Name: "global", Rate: slow, Burst: 2}),
+			requests:   [][]rec{repeat(5, rec{service: "a"}), repeat(1, rec{service: "a"}), repeat(5, rec{service: "a"})},
+			wantPassed: []int{5, 5, 5},
+			wantErr:    []codes.Code{codes.OK, codes.ResourceExhausted, codes.ResourceExhausted},
+		},
+		{
+			name:       "refuse a request larger than the burst while the bucket is not full",
+			cfg:        testConfig(func(c *Config) { c.Action = ActionRefuse }, LimitConfig{Name: "global", Rate: slow, Burst: 2}),
+			requests:   [][]rec{repeat(1, rec{service: "a"}), repeat(3, rec{service: "a"}), repeat(1, rec{service: "a"})},
+			wantPassed: []int{1, 1, 2},
+			wantErr:    []codes.Code{codes.OK, codes.ResourceExhausted, codes.OK},
+		},
+		{
+			// Per service: b's bucket is full and takes a request above its
+			// burst; a's is not and refuses it, taking nothing from global.
+			name: "refuse above the burst needs every bucket full",
+			cfg: testConfig(func(c *Config) { c.Action = ActionRefuse },
+				LimitConfig{Name: "global", Rate: slow, Burst: 10},
+				LimitConfig{Name: "svc", Rate: slow, Burst: 2, Key: []KeyPart{{"service.name"}}}),
+			requests:   [][]rec{repeat(1, rec{service: "a"}), repeat(4, rec{service: "a"}), repeat(4, rec{service: "b"})},
+			wantPassed: []int{1, 1, 5},
+			wantErr:    []codes.Code{codes.OK, codes.ResourceExhausted, codes.OK},
 		},
 		{
 			name: "exempt severity and attribute bypass the limits",
@@ -309,6 +330,14 @@ func TestSignals(t *testing.T) {
 			}},
 			// metrics have no severity: see TestSignalsMetricsSeverity.
 			wantPassed: []int{3},
+		},
+		{
+			// Every record is larger than 10 bytes: the first finds the bucket
+			// full and passes into debt, the others are dropped.
+			name:       "drop with unit bytes passes a record larger than the burst into a full bucket",
+			cfg:        testConfig(func(c *Config) { c.Unit = UnitBytes }, LimitConfig{Name: "global", Rate: slow, Burst: 10}),
+			requests:   [][]rec{repeat(3, rec{service: "a"}), repeat(1, rec{service: "a"})},
+			wantPassed: []int{1, 1},
 		},
 		{
 			name:       "unit requests drops whole requests",
@@ -347,7 +376,7 @@ func TestSignals(t *testing.T) {
 						st, ok := status.FromError(err)
 						require.True(t, ok)
 						assert.Equal(t, want, st.Code())
-						assert.Equal(t, want == codes.InvalidArgument, consumererror.IsPermanent(err))
+						assert.False(t, consumererror.IsPermanent(err), "a refusal clears with time")
 					}
 					assert.Equal(t, tc.wantPassed[i], count(), "records passed after request %d", i)
 				}
@@ -393,6 +422,35 @@ func TestRefusalCarriesRetryInfo(t *testing.T) {
 	assert.Contains(t, st.Message(), `"global"`)
 }
 
+// retryDelay is the RetryInfo delay of a refusal.
+func retryDelay(t *testing.T, err error) time.Duration {
+	t.Helper()
+	require.Error(t, err)
+	require.False(t, consumererror.IsPermanent(err))
+	st, ok := status.FromError(err)
+	require.True(t, ok)
+	require.Equal(t, codes.ResourceExhausted, st.Code())
+	require.Len(t, st.Details(), 1)
+	ri, ok := st.Details()[0].(*errdetails.RetryInfo)
+	require.True(t, ok)
+	return ri.GetRetryDelay().AsDuration()
+}
+
+func TestRefusalRetryInfoAfterDebt(t *testing.T) {
+	// A batch of 5 against a burst of 2 at 0.5/s, as the accesslog receiver
+	// sends batches larger than a small burst.
+	cfg := testConfig(func(c *Config) { c.Action = ActionRefuse }, LimitConfig{Name: "global", Rate: 0.5, Burst: 2})
+	rep := startLogs(t, cfg, nil)
+	require.NoError(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(5, rec{service: "a"}))))
+	assert.Equal(t, 5, rep.sink.LogRecordCount())
+	// The bucket owes 3. Another 5 need it full again: 5 tokens, 10 s.
+	assert.Equal(t, 10*time.Second, retryDelay(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(5, rec{service: "a"})))))
+	// One record needs one token: 4 tokens, 8 s.
+	assert.Equal(t, 8*time.Second, retryDelay(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(1, rec{service: "a"})))))
+	assert.Equal(t, 5, rep.sink.LogRecordCount())
+	assert.Equal(t, int64(6), rep.r.stats.denied[0].Load())
+}
+
 func TestSignalsShareOneLimiter(t *testing.T) {
 	cfg := testConfig(nil, LimitConfig{Name: "global", Rate: slow, Burst: 4})
 	f := NewFactory()
@@ -416,13 +474,66 @@ func TestFactoryForgetsLimiterAfterLastShutdown(t *testing.T) {
 	traces, err := f.createTraces(t.Context(), set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	require.Len(t, f.limiters, 1)
+	r := f.limiters[cfg]
 	require.NoError(t, logs.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, traces.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, logs.Shutdown(t.Context()))
 	require.NoError(t, logs.Shutdown(t.Context()), "second shutdown is a no-op")
 	assert.Len(t, f.limiters, 1, "traces still use it")
+	assert.False(t, r.closed)
 	require.NoError(t, traces.Shutdown(t.Context()))
 	assert.Empty(t, f.limiters)
+	assert.True(t, r.closed)
+	assert.Error(t, logs.Start(t.Context(), componenttest.NewNopHost()), "no start after shutdown")
+}
+
+// TestShutdownWithoutStartReleasesEverything covers a collector whose start
+// aborts: it shuts down processors it created but never started, and the
+// limiter must still close its Redis client and telemetry and leave the
+// factory.
+func TestShutdownWithoutStartReleasesEverything(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := redisConfig(freeAddr(t), "x:", nil, LimitConfig{Name: "global", Rate: slow, Burst: 4})
+	f := &factory{limiters: map[*Config]*rateLimiter{}}
+	set := metadatatest.NewSettings(tel)
+	logs, err := f.createLogs(t.Context(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	traces, err := f.createTraces(t.Context(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	r := f.limiters[cfg]
+	require.NotNil(t, r)
+	_, err = tel.GetMetric("otelcol_processor_ratelimit_fallback_active")
+	require.NoError(t, err, "the gauge's callback is registered at create")
+
+	// Only the logs processor was started before the abort.
+	require.NoError(t, logs.Start(t.Context(), componenttest.NewNopHost()))
+	require.NoError(t, traces.Shutdown(t.Context()))
+	require.NoError(t, traces.Shutdown(t.Context()), "second shutdown is a no-op")
+	assert.Len(t, f.limiters, 1, "logs still use it")
+	assert.NotErrorIs(t, r.client.Ping(t.Context()).Err(), redis.ErrClosed, "the client stays open")
+	require.NoError(t, logs.Shutdown(t.Context()))
+	assert.Empty(t, f.limiters)
+	assert.ErrorIs(t, r.client.Ping(t.Context()).Err(), redis.ErrClosed)
+	_, err = tel.GetMetric("otelcol_processor_ratelimit_fallback_active")
+	assert.Error(t, err, "the telemetry builder was shut down")
+
+	// Never started at all.
+	f2 := &factory{limiters: map[*Config]*rateLimiter{}}
+	metrics, err := f2.createMetrics(t.Context(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	r2 := f2.limiters[cfg]
+	require.NoError(t, metrics.Shutdown(t.Context()))
+	require.NoError(t, metrics.Shutdown(t.Context()))
+	assert.Empty(t, f2.limiters)
+	assert.True(t, r2.closed)
+	assert.ErrorIs(t, r2.client.Ping(t.Context()).Err(), redis.ErrClosed)
+
+	// A later create of the same configuration builds a fresh limiter.
+	again, err := f2.createLogs(t.Context(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	assert.NotSame(t, r2, f2.limiters[cfg])
+	require.NoError(t, again.Shutdown(t.Context()))
 }
 
 func TestTelemetryAndSnapshot(t *testing.T) {
@@ -529,18 +640,20 @@ func TestRefusedRequestCountsEveryRecordAsDenied(t *testing.T) {
 	cfg := testConfig(func(c *Config) {
 		c.Action = ActionRefuse
 		c.Exempt = ExemptConfig{SeverityAtLeast: "ERROR"}
-	}, LimitConfig{Name: "global", Rate: slow, Burst: 2})
+	}, LimitConfig{Name: "global", Rate: slow, Burst: 3})
 	rep := startLogs(t, cfg, nil)
+	require.NoError(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(1, rec{service: "a"}))))
+	// Two tokens left: three records and an exempt one are refused whole.
 	req := append(repeat(3, rec{service: "a"}), rec{service: "a", severity: plog.SeverityNumberFatal})
 	require.Error(t, rep.p.ConsumeLogs(t.Context(), makeLogs(req)))
-	assert.Zero(t, rep.sink.LogRecordCount())
-	assert.Zero(t, rep.r.stats.admitted.Load())
+	assert.Equal(t, 1, rep.sink.LogRecordCount())
+	assert.Equal(t, int64(1), rep.r.stats.admitted.Load())
 	assert.Zero(t, rep.r.stats.exempt.Load())
 	assert.Equal(t, int64(4), rep.r.stats.denied[0].Load(), "the exempt record went back with its request")
 
 	// The refusal took nothing: two records still pass, plus the exempt one.
 	require.NoError(t, rep.p.ConsumeLogs(t.Context(), makeLogs(req[1:])))
-	assert.Equal(t, 3, rep.sink.LogRecordCount())
-	assert.Equal(t, int64(3), rep.r.stats.admitted.Load())
+	assert.Equal(t, 4, rep.sink.LogRecordCount())
+	assert.Equal(t, int64(4), rep.r.stats.admitted.Load())
 	assert.Equal(t, int64(1), rep.r.stats.exempt.Load())
 }

@@ -95,6 +95,24 @@ func TestRedisTwoReplicasShareTheGlobalRate(t *testing.T) {
 	}
 }
 
+// TestRedisRefuseAboveBurst: with shared buckets, as with local ones, a
+// request larger than the burst passes a full bucket and leaves it in debt,
+// and the next request's RetryInfo waits out the debt.
+func TestRedisRefuseAboveBurst(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := redisConfig(srv.Addr, t.Name()+":", func(c *Config) { c.Action = ActionRefuse },
+		LimitConfig{Name: "global", Rate: 0.5, Burst: 2})
+	rep := startLogs(t, cfg, nil)
+	require.NoError(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(5, rec{service: "a"}))))
+	assert.Equal(t, 5, rep.sink.LogRecordCount())
+	// The bucket owes 3: another 5 need it full again (5 tokens, 10 s), one
+	// record needs 4 tokens (8 s). Whole seconds, rounded up.
+	assert.Equal(t, 10*time.Second, retryDelay(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(5, rec{service: "a"})))))
+	assert.Equal(t, 8*time.Second, retryDelay(t, rep.p.ConsumeLogs(t.Context(), makeLogs(repeat(1, rec{service: "a"})))))
+	assert.Equal(t, 5, rep.sink.LogRecordCount())
+	assert.Zero(t, rep.r.stats.backendErrors.Load())
+}
+
 func TestRedisOutageFallsBackAndRecovers(t *testing.T) {
 	srv := redistest.Start(t)
 	core, logs := observer.New(zapcore.InfoLevel)

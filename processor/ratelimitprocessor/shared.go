@@ -46,8 +46,13 @@ type rateLimiter struct {
 	stats       counters
 	scratch     sync.Pool
 
+	// refs counts the processors created on r (guarded by the factory's
+	// lock): the last one to shut down closes r.
+	refs int
+
 	mu         sync.Mutex
-	starts     int
+	started    bool
+	closed     bool
 	stop       chan struct{}
 	done       chan struct{}
 	unregister func()
@@ -203,14 +208,14 @@ func (r *rateLimiter) fallbackActive() int64 {
 }
 
 // start runs once for all signals: the sweeper, the snapshot registration
-// and a first look at Redis.
+// and a first look at Redis. Later calls (the other signals) do nothing.
 func (r *rateLimiter) start(ctx context.Context, host component.Host) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.starts++
-	if r.starts > 1 {
+	if r.started || r.closed {
 		return nil
 	}
+	r.started = true
 	r.unregister = snapshot.RegisterWithHost(host, snapshot.Name(component.KindProcessor, r.id), r)
 	if r.local != nil {
 		r.stop, r.done = make(chan struct{}), make(chan struct{})
@@ -227,17 +232,15 @@ func (r *rateLimiter) start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// shutdown undoes start once the last signal shuts down; it reports whether
-// the limiter is finished with.
-func (r *rateLimiter) shutdown(ctx context.Context) (bool, error) {
+// close releases everything newRateLimiter and start acquired, started or
+// not. The factory calls it once the last processor using r shuts down.
+func (r *rateLimiter) close(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.starts > 0 {
-		r.starts--
-		if r.starts > 0 {
-			return false, nil
-		}
+	if r.closed {
+		return nil
 	}
+	r.closed = true
 	var errs error
 	if r.stop != nil {
 		close(r.stop)
@@ -258,7 +261,7 @@ func (r *rateLimiter) shutdown(ctx context.Context) (bool, error) {
 		}
 	}
 	r.tb.Shutdown()
-	return true, errs
+	return errs
 }
 
 // sweep forgets idle keys often enough that a key outlives its idle

@@ -8,6 +8,12 @@
 // then takes its cost from all of them at once. A denial by one bucket takes
 // nothing from any other, so a noisy peer cannot drain the per-service bucket
 // with records the peer bucket refuses.
+//
+// A cost above a bucket's burst could never be covered, so such a unit (or
+// AllOrNothing batch) needs that bucket full instead, and then takes its whole
+// cost: the bucket goes into debt (negative tokens) and refills at its rate
+// as usual, so the long-run rate still holds while a batch larger than the
+// burst is not refused forever.
 package limiter // import "github.com/redline-otel/redline/processor/ratelimitprocessor/internal/limiter"
 
 import (
@@ -43,10 +49,6 @@ const (
 // DeniedByBackend is the DeniedBy of units denied because the shared backend
 // failed and the fallback policy is to deny.
 const DeniedByBackend = -1
-
-// Never is the RetryAfter of a unit whose cost exceeds a bucket's burst: no
-// amount of waiting lets it through.
-const Never time.Duration = -1
 
 // tableFullRetry is the hint given when a unit is denied because its key did
 // not fit in a full table (OverflowDeny): keys expire on an idle timer, so no
@@ -92,8 +94,8 @@ type Result struct {
 	Allowed bool
 	// DeniedBy is the index of the denying bucket when !Allowed.
 	DeniedBy int
-	// RetryAfter is the time until the denying buckets hold enough tokens,
-	// or Never.
+	// RetryAfter is the time until the denying buckets hold enough tokens
+	// (are full, for a cost above the burst).
 	RetryAfter time.Duration
 }
 

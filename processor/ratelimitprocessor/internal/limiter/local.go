@@ -125,13 +125,9 @@ func (b *localBucket) refill(e *entry, now int64) {
 	}
 }
 
-// wait is the time until e holds cost tokens. Callers hold e.mu after refill.
-func (b *localBucket) wait(e *entry, cost float64) time.Duration {
-	if cost > b.burst {
-		return Never
-	}
-	return retryAfter(cost-e.tokens, b.cfg.Rate)
-}
+// need is the number of tokens a cost requires: the cost itself, or a full
+// bucket for a cost above the burst (the bucket then goes into debt).
+func (b *localBucket) need(cost float64) float64 { return min(cost, b.burst) }
 
 // Decide implements Decider. Local never fails.
 func (l *Local) Decide(_ context.Context, b *Batch, mode Mode, now time.Time) Outcome {
@@ -151,7 +147,8 @@ func (l *Local) Decide(_ context.Context, b *Batch, mode Mode, now time.Time) Ou
 	return Outcome{}
 }
 
-// decideUnit takes u.cost from every bucket of u or from none. The unit's
+// decideUnit takes u.cost from every bucket of u or from none (see need for
+// a cost above a burst). The unit's
 // slots belong to distinct buckets in increasing order, so locking them in
 // slice order is one global order and concurrent units cannot deadlock.
 func (l *Local) decideUnit(b *Batch, u *unit, now int64) Result {
@@ -170,8 +167,8 @@ func (l *Local) decideUnit(b *Batch, u *unit, now int64) Result {
 		s := &b.slots[r]
 		lb := l.buckets[s.bucket]
 		lb.refill(s.ent, now)
-		if s.ent.tokens < cost {
-			res = Result{DeniedBy: int(s.bucket), RetryAfter: lb.wait(s.ent, cost)}
+		if need := lb.need(cost); s.ent.tokens < need {
+			res = Result{DeniedBy: int(s.bucket), RetryAfter: retryAfter(need-s.ent.tokens, lb.cfg.Rate)}
 			break
 		}
 	}
@@ -227,10 +224,10 @@ func (l *Local) decideAll(b *Batch, now int64) Result {
 	for _, d := range merged {
 		lb := l.buckets[d.bucket]
 		lb.refill(d.ent, now)
-		if d.ent.tokens < float64(d.tokens) {
-			w := lb.wait(d.ent, float64(d.tokens))
+		if need := lb.need(float64(d.tokens)); d.ent.tokens < need {
+			w := retryAfter(need-d.ent.tokens, lb.cfg.Rate)
 			// Report the bucket that keeps the batch out longest.
-			if res.Allowed || res.RetryAfter != Never && (w == Never || w > res.RetryAfter) {
+			if res.Allowed || w > res.RetryAfter {
 				res = Result{DeniedBy: int(d.bucket), RetryAfter: w}
 			}
 		}

@@ -102,13 +102,42 @@ func TestLocalPerUnit(t *testing.T) {
 		assert.True(t, b.Results[0].Allowed)
 	})
 
-	t.Run("cost above burst is never allowed", func(t *testing.T) {
+	t.Run("cost above burst passes a full bucket and leaves it in debt", func(t *testing.T) {
 		l := newLocal(t, global)
 		var b Batch
-		fill(&b, 1, unitSpec{4, []*string{k("")}})
+		// Full (3 tokens): a unit of 5 passes and leaves -2. The next unit of
+		// 5 needs the bucket full again: 5 tokens at 10/s.
+		fill(&b, 1, unitSpec{5, []*string{k("")}}, unitSpec{5, []*string{k("")}}, unitSpec{1, []*string{k("")}})
 		l.Decide(context.Background(), &b, PerUnit, t0)
+		assert.Equal(t, []bool{true, false, false}, allowed(&b))
+		assert.Equal(t, 500*time.Millisecond, b.Results[1].RetryAfter)
+		// A unit within the burst waits for its own cost: 3 tokens.
+		assert.Equal(t, 300*time.Millisecond, b.Results[2].RetryAfter)
+
+		// Refill continues at the rate: not full after 400 ms, full at 500 ms.
+		fill(&b, 1, unitSpec{5, []*string{k("")}})
+		l.Decide(context.Background(), &b, PerUnit, t0.Add(400*time.Millisecond))
 		assert.False(t, b.Results[0].Allowed)
-		assert.Equal(t, Never, b.Results[0].RetryAfter)
+		assert.Equal(t, 100*time.Millisecond, b.Results[0].RetryAfter)
+		l.Decide(context.Background(), &b, PerUnit, t0.Add(500*time.Millisecond))
+		assert.True(t, b.Results[0].Allowed)
+	})
+
+	t.Run("cost above burst in one bucket, within it in another", func(t *testing.T) {
+		l := newLocal(t, global, perPeer)
+		var b Batch
+		// 3 is above peer's burst of 2 but within global's 3: both full, it
+		// passes; the peer owes 1 and global is empty.
+		fill(&b, 2, unitSpec{3, []*string{k(""), k("a")}})
+		l.Decide(context.Background(), &b, PerUnit, t0)
+		require.True(t, b.Results[0].Allowed)
+		// Peer b is full, but global is empty: denied by global, and peer b
+		// keeps its tokens.
+		fill(&b, 2, unitSpec{3, []*string{k(""), k("b")}}, unitSpec{2, []*string{nil, k("b")}})
+		l.Decide(context.Background(), &b, PerUnit, t0)
+		assert.Equal(t, []bool{false, true}, allowed(&b))
+		assert.Equal(t, 0, b.Results[0].DeniedBy)
+		assert.Equal(t, 300*time.Millisecond, b.Results[0].RetryAfter)
 	})
 
 	t.Run("denial by one bucket takes nothing from the other", func(t *testing.T) {
@@ -170,12 +199,63 @@ func TestLocalAllOrNothing(t *testing.T) {
 	l.Decide(context.Background(), &b, AllOrNothing, t0)
 	assert.True(t, b.All.Allowed)
 
-	// Demand above a burst: never.
+	// Summed demand above a burst needs every bucket it exceeds full: peer c
+	// is new (full), so 4 > 3 passes; global (1 left) needs its 1 token.
 	fill(&b, 2, unitSpec{4, []*string{nil, k("c")}})
 	l.Decide(context.Background(), &b, AllOrNothing, t0)
+	assert.True(t, b.All.Allowed)
+	// c owes 1: a request above the burst waits until it is full again,
+	// 4 tokens at 1/s less the 0.1 refilled.
+	fill(&b, 2, unitSpec{2, []*string{nil, k("c")}}, unitSpec{2, []*string{nil, k("c")}})
+	l.Decide(context.Background(), &b, AllOrNothing, t0.Add(100*time.Millisecond))
 	assert.False(t, b.All.Allowed)
-	assert.Equal(t, Never, b.All.RetryAfter)
 	assert.Equal(t, 1, b.All.DeniedBy)
+	assert.Equal(t, 3900*time.Millisecond, b.All.RetryAfter)
+}
+
+func TestLocalAllOrNothingAboveBurstNeedsEveryBucketFull(t *testing.T) {
+	global := Bucket{Name: "global", Rate: 10, Burst: 2}
+	perPeer := Bucket{Name: "peer", Rate: 1, Burst: 2, Keyed: true, MaxKeys: 10, IdleTimeout: time.Minute}
+	l := newLocal(t, global, perPeer)
+	var b Batch
+	// Peer a spends one token: not full.
+	fill(&b, 2, unitSpec{1, []*string{nil, k("a")}})
+	l.Decide(context.Background(), &b, AllOrNothing, t0)
+	require.True(t, b.All.Allowed)
+
+	// 5 records of a: above both bursts. Global is full, peer a is not, so
+	// the batch is refused whole, with the wait until peer a is full (1 s).
+	batch := func() {
+		units := make([]unitSpec, 5)
+		for i := range units {
+			units[i] = unitSpec{1, []*string{k(""), k("a")}}
+		}
+		fill(&b, 2, units...)
+	}
+	batch()
+	l.Decide(context.Background(), &b, AllOrNothing, t0)
+	assert.False(t, b.All.Allowed)
+	assert.Equal(t, 1, b.All.DeniedBy)
+	assert.Equal(t, time.Second, b.All.RetryAfter)
+
+	// Global kept its tokens: a request of 2 from b still passes.
+	fill(&b, 2, unitSpec{1, []*string{k(""), k("b")}}, unitSpec{1, []*string{k(""), k("b")}})
+	l.Decide(context.Background(), &b, AllOrNothing, t0)
+	require.True(t, b.All.Allowed)
+
+	// One second later both are full: the 5 records pass, leaving both in
+	// debt of 3; global is full again after 5/10 s, peer a after 5 s, so the
+	// same request is next admitted 5 s later: the long-run rate holds.
+	batch()
+	l.Decide(context.Background(), &b, AllOrNothing, t0.Add(time.Second))
+	require.True(t, b.All.Allowed)
+	batch()
+	l.Decide(context.Background(), &b, AllOrNothing, t0.Add(2*time.Second))
+	assert.False(t, b.All.Allowed)
+	assert.Equal(t, 1, b.All.DeniedBy)
+	assert.Equal(t, 4*time.Second, b.All.RetryAfter)
+	l.Decide(context.Background(), &b, AllOrNothing, t0.Add(6*time.Second))
+	assert.True(t, b.All.Allowed)
 }
 
 func TestLocalMaxKeysAndSweep(t *testing.T) {

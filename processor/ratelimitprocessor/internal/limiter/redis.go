@@ -21,8 +21,10 @@ import (
 // offset (us); then per key: its bucket (1-based); then ngroups, then per
 // group: n, then n pairs of key index (1-based) and cost in tokens.
 // A group is allowed only if every key of it can take its cost; then all of
-// them take it. Reply: per group, the denying key index (0 when allowed) and
-// the retry-after in us (-1: never, the cost exceeds the burst).
+// them take it. A cost above a key's burst can take it only while the bucket
+// is full (TAT <= now) and leaves it in debt (TAT = max(TAT, now) + cost *
+// emission, more than the burst offset ahead), as Local does. Reply: per
+// group, the denying key index (0 when allowed) and the retry-after in us.
 const gcraScript = `
 -- Redis before 5 replicates scripts verbatim and refuses writes after TIME
 -- unless effects replication is asked for; later versions always do it.
@@ -55,13 +57,14 @@ for g = 1, ng do
     local inc = emission[b] * cost
     local cur = math.max(tat[k], now)
     local nt = cur + inc
-    local allow_at = nt - offset[b]
     newtat[i] = nt
-    local w = nil
-    if inc > offset[b] then w = -1 elseif allow_at > now then w = allow_at - now end
-    -- Report the key that keeps the group out longest; -1 (never) is longest.
-    if w ~= nil and (deny == 0 or (wait ~= -1 and (w == -1 or w > wait))) then
-      deny = k; wait = w
+    -- A cost above the burst needs a full bucket (tat <= now) rather than
+    -- room it can never have (nt - offset would lie past cur for ever).
+    local allow_at = cur
+    if inc <= offset[b] then allow_at = nt - offset[b] end
+    -- Report the key that keeps the group out longest.
+    if allow_at > now and (deny == 0 or allow_at - now > wait) then
+      deny = k; wait = allow_at - now
     end
   end
   if deny == 0 then
@@ -163,10 +166,11 @@ func (r *Redis) Decide(ctx context.Context, b *Batch, mode Mode, _ time.Time) Ou
 			if k < 1 || int(k) > len(b.slots) {
 				return Outcome{BackendErr: fmt.Errorf("%w: key index %d", errBadReply, k)}
 			}
-			res = Result{DeniedBy: int(b.slots[k-1].bucket), RetryAfter: Never}
-			if w := reply[2*g+1]; w >= 0 {
-				res.RetryAfter = time.Duration(w) * time.Microsecond
+			w := reply[2*g+1]
+			if w < 0 {
+				return Outcome{BackendErr: fmt.Errorf("%w: retry-after %d", errBadReply, w)}
 			}
+			res = Result{DeniedBy: int(b.slots[k-1].bucket), RetryAfter: time.Duration(w) * time.Microsecond}
 		}
 		if mode == AllOrNothing {
 			b.All = res

@@ -60,11 +60,42 @@ func TestRedisMatchesLocalSemantics(t *testing.T) {
 		fill(&b, 2, unitSpec{1, []*string{k(""), k("a")}})
 		require.NoError(t, r.Decide(ctx, &b, AllOrNothing, time.Now()).BackendErr)
 		assert.True(t, b.All.Allowed)
-		// Above the burst: never.
-		fill(&b, 2, unitSpec{5, []*string{nil, k("c")}})
+	})
+
+	t.Run("above the burst: a full bucket goes into debt", func(t *testing.T) {
+		// One token per second: the time the test takes (on Redis's clock)
+		// shifts the waits a little, hence the deltas.
+		r := newRedis(t, srv, Bucket{Name: "g3", Rate: 1, Burst: 3}, Bucket{Name: "p3", Rate: 1, Burst: 2, Keyed: true, MaxKeys: 10})
+		var b Batch
+		five := func(peer string) {
+			units := make([]unitSpec, 5)
+			for i := range units {
+				units[i] = unitSpec{1, []*string{k(""), k(peer)}}
+			}
+			fill(&b, 2, units...)
+		}
+		// Both full: 5 passes, above both bursts, leaving g3 at -2 and a at -3.
+		five("a")
+		require.NoError(t, r.Decide(ctx, &b, AllOrNothing, time.Now()).BackendErr)
+		require.True(t, b.All.Allowed)
+		// Peer b is full but g3 is in debt: refused until g3 is full again,
+		// 5 tokens at 1/s; nothing is taken from b.
+		five("b")
 		require.NoError(t, r.Decide(ctx, &b, AllOrNothing, time.Now()).BackendErr)
 		assert.False(t, b.All.Allowed)
-		assert.Equal(t, Never, b.All.RetryAfter)
+		assert.Equal(t, 0, b.All.DeniedBy)
+		assert.InDelta(t, 5*time.Second, b.All.RetryAfter, float64(500*time.Millisecond))
+		// Per unit: a record costing 5 on b alone (b still full) passes.
+		fill(&b, 2, unitSpec{5, []*string{nil, k("b")}}, unitSpec{1, []*string{nil, k("b")}})
+		require.NoError(t, r.Decide(ctx, &b, PerUnit, time.Now()).BackendErr)
+		assert.Equal(t, []bool{true, false}, allowed(&b))
+		// b owes 3: one token is 4 tokens away at 1/s.
+		assert.InDelta(t, 4*time.Second, b.Results[1].RetryAfter, float64(500*time.Millisecond))
+		// The key lives until the bucket is full again, debt included.
+		ttl, err := r.client.PTTL(ctx, r.KeyFor(1, "b")).Result()
+		require.NoError(t, err)
+		assert.Greater(t, ttl, 3*time.Second)
+		assert.LessOrEqual(t, ttl, 5*time.Second)
 	})
 
 	t.Run("keys expire when full again", func(t *testing.T) {
