@@ -61,8 +61,7 @@ type accessLogReceiver struct {
 	stats    *stats
 
 	// per-batch scratch, used only by the polling goroutine
-	scopes []string
-	drops  []bool
+	groups []scopeGroup
 
 	host       component.Host
 	client     storage.Client
@@ -90,7 +89,7 @@ func newAccessLogReceiver(set receiver.Settings, cfg *Config, next consumer.Logs
 	}
 	r := &accessLogReceiver{
 		cfg: cfg, set: set, next: next, obs: obs, resource: resource,
-		parser:     parser.New(parser.Options{MaxDepth: cfg.MaxNestingDepth}),
+		parser:     parser.New(parser.Options{MaxDepth: cfg.MaxNestingDepth, ExtraAttrs: fileAttrCount(cfg)}),
 		stats:      newStats(),
 		retryFirst: initialRetryInterval,
 	}
@@ -170,7 +169,9 @@ func (r *accessLogReceiver) restore(ctx context.Context) error {
 		r.set.Logger.Error("ignoring unreadable checkpoints", zap.Error(err))
 		return nil
 	}
-	r.tailer.Restore(doc.Files)
+	for _, err := range r.tailer.Restore(doc.Files) {
+		r.set.Logger.Warn("ignoring implausible checkpoint; start_at decides for its file", zap.Error(err))
+	}
 	r.set.Logger.Info("restored checkpoints", zap.Int("files", len(doc.Files)))
 	return nil
 }
@@ -305,6 +306,17 @@ type batchCounts struct {
 	droppedErrors int64
 }
 
+// scopeGroup is the ScopeLogs of one `logger` in the batch being built.
+type scopeGroup struct {
+	name  string
+	named bool // false until a kept record names it (only the first group starts unnamed)
+	recs  plog.LogRecordSlice
+	// dead marks, per record of recs, a dropped line or one moved to another
+	// group; they are removed once the batch is built.
+	dead    []bool
+	anyDead bool
+}
+
 func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 	var c batchCounts
 	ld := plog.NewLogs()
@@ -313,6 +325,7 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 	sl := rl.ScopeLogs().AppendEmpty()
 	recs := sl.LogRecords()
 	recs.EnsureCapacity(len(b.Lines))
+	r.resetGroups(recs)
 
 	// One string for the whole batch: the records' strings share it.
 	var data string
@@ -321,9 +334,10 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 	}
 	fileName := filepath.Base(b.Path)
 	now := pcommon.NewTimestampFromTime(time.Now())
-	r.scopes, r.drops = r.scopes[:0], r.drops[:0]
-	mixed, anyDrop := false, false
-	firstScope, haveFirst := "", false
+	// A line is parsed straight into the group of the previous kept line's
+	// scope: lines of one logger come in runs, so moving a record (which
+	// costs a copy and an allocation) is needed only where a run changes.
+	cur := 0
 
 	for _, l := range b.Lines {
 		var line string
@@ -332,7 +346,7 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 		} else {
 			line = data[l.Start:l.End]
 		}
-		lr := recs.AppendEmpty()
+		lr := r.groups[cur].recs.AppendEmpty()
 		res := r.parser.Parse(line, lr)
 		c.addFlags(res.Flags)
 		drop := false
@@ -368,64 +382,81 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 				attrs.PutInt(attrFileOffset, l.Offset)
 			}
 		}
-		if !drop {
-			if !haveFirst {
-				firstScope, haveFirst = res.Scope, true
-			} else if res.Scope != firstScope {
-				mixed = true
-			}
+		g := &r.groups[cur]
+		switch {
+		case drop:
+		case !g.named:
+			g.name, g.named = res.Scope, true
+		case res.Scope != g.name:
+			from := cur
+			cur = r.groupFor(rl, res.Scope)
+			dst := &r.groups[cur]
+			lr.MoveTo(dst.recs.AppendEmpty())
+			dst.dead = append(dst.dead, false)
+			g = &r.groups[from] // groupFor may have moved the groups
+			drop = true         // the emptied record left behind
 		}
-		anyDrop = anyDrop || drop
-		r.scopes = append(r.scopes, res.Scope)
-		r.drops = append(r.drops, drop)
+		g.dead = append(g.dead, drop)
+		g.anyDead = g.anyDead || drop
 	}
-	r.group(rl, sl, mixed, anyDrop)
+	r.finishGroups(rl, sl)
 	return ld, c
 }
 
-// group removes dropped records and moves records to one ScopeLogs per
-// `logger`, keeping their order within each scope.
-func (r *accessLogReceiver) group(rl plog.ResourceLogs, sl plog.ScopeLogs, mixed, anyDrop bool) {
-	first := -1
-	for i, d := range r.drops {
-		if !d {
-			first = i
-			break
+// resetGroups starts a batch with one unnamed group. It clears every slot up
+// to the capacity (so no earlier batch stays reachable) but keeps the dead
+// slices for reuse.
+func (r *accessLogReceiver) resetGroups(recs plog.LogRecordSlice) {
+	all := r.groups[:cap(r.groups)]
+	for i := range all {
+		all[i] = scopeGroup{dead: all[i].dead[:0]}
+	}
+	if len(all) == 0 {
+		all = append(all, scopeGroup{})
+	}
+	r.groups = all[:1]
+	r.groups[0].recs = recs
+}
+
+// groupFor returns the index of the group of scope, adding a ScopeLogs for
+// it if the batch has none yet, so scopes appear in the order of their first
+// record.
+func (r *accessLogReceiver) groupFor(rl plog.ResourceLogs, scope string) int {
+	for i := range r.groups {
+		if r.groups[i].named && r.groups[i].name == scope {
+			return i
 		}
 	}
-	if first < 0 {
+	nsl := rl.ScopeLogs().AppendEmpty()
+	nsl.Scope().SetName(scope)
+	var dead []bool
+	if n := len(r.groups); n < cap(r.groups) {
+		dead = r.groups[:n+1][n].dead[:0]
+	}
+	r.groups = append(r.groups, scopeGroup{name: scope, named: true, recs: nsl.LogRecords(), dead: dead})
+	return len(r.groups) - 1
+}
+
+// finishGroups names the first ScopeLogs and removes dropped and moved
+// records; a batch of only dropped lines keeps no ScopeLogs.
+func (r *accessLogReceiver) finishGroups(rl plog.ResourceLogs, sl plog.ScopeLogs) {
+	if !r.groups[0].named {
 		rl.ScopeLogs().RemoveIf(func(plog.ScopeLogs) bool { return true })
 		return
 	}
-	sl.Scope().SetName(r.scopes[first])
-	if !mixed && !anyDrop {
-		return
+	sl.Scope().SetName(r.groups[0].name)
+	for i := range r.groups {
+		g := &r.groups[i]
+		if !g.anyDead {
+			continue
+		}
+		j := 0
+		g.recs.RemoveIf(func(plog.LogRecord) bool {
+			d := g.dead[j]
+			j++
+			return d
+		})
 	}
-	name := r.scopes[first]
-	var others map[string]plog.LogRecordSlice
-	i := 0
-	sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-		j := i
-		i++
-		if r.drops[j] {
-			return true
-		}
-		if r.scopes[j] == name {
-			return false
-		}
-		if others == nil {
-			others = map[string]plog.LogRecordSlice{}
-		}
-		dst, ok := others[r.scopes[j]]
-		if !ok {
-			nsl := rl.ScopeLogs().AppendEmpty()
-			nsl.Scope().SetName(r.scopes[j])
-			dst = nsl.LogRecords()
-			others[r.scopes[j]] = dst
-		}
-		lr.MoveTo(dst.AppendEmpty())
-		return true
-	})
 }
 
 func (r *accessLogReceiver) record(ctx context.Context, b *tail.Batch, c batchCounts) {
@@ -468,7 +499,8 @@ func (r *accessLogReceiver) Commit(ctx context.Context, cps []tail.Checkpoint) {
 	if r.client == nil {
 		return
 	}
-	data, err := json.Marshal(checkpointDoc{Version: 1, Files: cps})
+	// Version 2 saves fingerprints as length and hash; Restore reads both.
+	data, err := json.Marshal(checkpointDoc{Version: 2, Files: cps})
 	if err == nil {
 		err = r.client.Set(context.WithoutCancel(ctx), checkpointKey, data)
 	}
@@ -521,4 +553,15 @@ func latin1ToUTF8(b []byte) string {
 		}
 	}
 	return sb.String()
+}
+
+// fileAttrCount is how many file attributes buildLogs adds to every record.
+func fileAttrCount(cfg *Config) int {
+	n := 0
+	for _, on := range []bool{cfg.IncludeFileName, cfg.IncludeFilePath, cfg.IncludeFileOffset} {
+		if on {
+			n++
+		}
+	}
+	return n
 }

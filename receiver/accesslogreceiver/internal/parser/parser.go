@@ -74,16 +74,21 @@ type Result struct {
 type Options struct {
 	// MaxDepth is the deepest nesting kept as structure (0 means DefaultMaxDepth).
 	MaxDepth int
+	// ExtraAttrs is how many attributes the caller adds to each record after
+	// Parse (file name, offset...): the attribute slice is sized for them so
+	// that adding them does not reallocate it.
+	ExtraAttrs int
 }
 
 // Parser fills log records from lines. It is not safe for concurrent use:
 // give each goroutine its own.
 type Parser struct {
-	maxDepth int
-	outer    fastjson.Parser
-	inner    fastjson.Parser // for a `msg` that is itself a JSON object
-	scratch  []byte
-	intern   map[string]string
+	maxDepth   int
+	extraAttrs int
+	outer      fastjson.Parser
+	inner      fastjson.Parser // for a `msg` that is itself a JSON object
+	scratch    []byte
+	intern     map[string]string
 }
 
 // maxInterned bounds the intern table so hostile input cannot grow it forever.
@@ -95,7 +100,7 @@ func New(opts Options) *Parser {
 	if d <= 0 {
 		d = DefaultMaxDepth
 	}
-	return &Parser{maxDepth: d, intern: make(map[string]string, 64)}
+	return &Parser{maxDepth: d, extraAttrs: max(0, opts.ExtraAttrs), intern: make(map[string]string, 64)}
 }
 
 // state is per call: the string that backs the values and where fastjson's
@@ -107,6 +112,13 @@ type state struct {
 	baseSet  bool
 	firstKey int // index of the first key's opening quote in src
 	flags    Flags
+
+	// A `msg` holding a JSON object is parsed once, by attrCount (to size
+	// the attributes), and used by setBody: innerSrc is the value it came
+	// from, innerMsg its text, innerObj the object (nil if not one).
+	innerSrc *fastjson.Value
+	innerMsg string
+	innerObj *fastjson.Object
 }
 
 // Parse fills lr from line. line must not contain the terminating "\n".
@@ -182,9 +194,9 @@ func (c *claim) take(k string) bool {
 
 func (p *Parser) fillRecord(st *state, obj *fastjson.Object, lr plog.LogRecord) (scope string) {
 	attrs := lr.Attributes()
-	// Every field but the record's own (time, level, message, logger) becomes
-	// an attribute; those usually leave room for the receiver's file attributes.
-	attrs.EnsureCapacity(obj.Len() + p.innerLen(obj))
+	// The attribute slice is allocated once, at its final size: it is the
+	// largest allocation of a record, and a regrowth would copy it.
+	attrs.EnsureCapacity(p.attrCount(st, obj) + p.extraAttrs)
 	var tsC, sevC, bodyC, scopeC, traceC, spanC claim
 	obj.Visit(func(kb []byte, v *fastjson.Value) {
 		k := p.key(st, kb)
@@ -241,42 +253,50 @@ func (p *Parser) fillRecord(st *state, obj *fastjson.Object, lr plog.LogRecord) 
 	return scope
 }
 
-// innerLen guesses how many attributes a JSON `msg` will add, so the
-// attribute slice is allocated once. A wrong guess only costs a regrowth.
-func (*Parser) innerLen(obj *fastjson.Object) int {
-	v := obj.Get("msg")
-	if v == nil {
-		v = obj.Get("message")
-	}
-	if v == nil || v.Type() != fastjson.TypeString {
-		return 0
-	}
-	b, _ := v.StringBytes()
-	if len(b) < 2 || b[0] != '{' {
-		return 0
-	}
-	// Count top-level `":` pairs cheaply instead of parsing twice.
-	n, depth, inStr := 0, 0, false
-	for i := 1; i < len(b)-1; i++ {
-		c := b[i]
-		switch {
-		case inStr:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
+// attrCount predicts how many attributes obj yields: its fields, minus those
+// that usually become the record's own (time, level, message, logger, IDs),
+// plus the fields of a JSON `msg` minus its `event`. A wrong guess (a level
+// that is an object, say) only costs a regrowth. The JSON `msg` parsed here
+// is kept in st for setBody.
+func (p *Parser) attrCount(st *state, obj *fastjson.Object) int {
+	n := obj.Len()
+	bodySeen := false
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		p.setBase(st, k)
+		switch string(k) {
+		case "ts", "timestamp", "time", "level", "severity", "lvl", "logger", "trace_id", "span_id":
+			n--
+		case "msg", "message":
+			n--
+			if bodySeen || v.Type() != fastjson.TypeString {
+				return
 			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-		case c == ':' && depth == 0:
-			n++
+			bodySeen = true
+			p.parseInner(st, v)
+			if st.innerObj != nil {
+				n += st.innerObj.Len()
+				if ev := st.innerObj.Get("event"); ev != nil && ev.Type() == fastjson.TypeString {
+					n--
+				}
+			}
 		}
+	})
+	return max(n, 0)
+}
+
+// parseInner parses a string `msg` that may hold a JSON object into st.
+func (p *Parser) parseInner(st *state, v *fastjson.Value) {
+	b, _ := v.StringBytes()
+	msg := p.str(st, b)
+	st.innerSrc, st.innerMsg, st.innerObj = v, msg, nil
+	if len(msg) < 2 || msg[0] != '{' || msg[len(msg)-1] != '}' {
+		return
 	}
-	return n
+	inner, err := p.inner.Parse(msg)
+	if err != nil {
+		return
+	}
+	st.innerObj, _ = inner.Object()
 }
 
 // setBody maps `msg`. A string that holds a JSON object (Astrocyte's access
@@ -287,18 +307,15 @@ func (p *Parser) setBody(st *state, v *fastjson.Value, lr plog.LogRecord, attrs 
 		p.setValue(st, lr.Body(), v, 1)
 		return
 	}
-	b, _ := v.StringBytes()
-	msg := p.str(st, b)
-	if len(msg) < 2 || msg[0] != '{' || msg[len(msg)-1] != '}' {
+	if st.innerSrc != v {
+		// Not the one attrCount parsed (a repeated or second body key).
+		p.parseInner(st, v)
+	}
+	msg, obj := st.innerMsg, st.innerObj
+	if obj == nil {
 		lr.Body().SetStr(msg)
 		return
 	}
-	inner, err := p.inner.Parse(msg)
-	if err != nil {
-		lr.Body().SetStr(msg)
-		return
-	}
-	obj, _ := inner.Object()
 	ist := state{src: msg, firstKey: strings.IndexByte(msg, '"')}
 	bodySet := false
 	obj.Visit(func(kb []byte, iv *fastjson.Value) {
@@ -370,7 +387,7 @@ func (p *Parser) putNumber(st *state, m pcommon.Map, k string, v *fastjson.Value
 	raw := v.MarshalTo(p.scratch[:0])
 	p.scratch = raw
 	if isIntegral(raw) {
-		if i, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(raw), len(raw)), 10, 64); err == nil {
+		if i, ok := parseInt(raw); ok {
 			m.PutInt(k, i)
 			return
 		}
@@ -396,7 +413,7 @@ func (p *Parser) setValue(st *state, dst pcommon.Value, v *fastjson.Value, depth
 		raw := v.MarshalTo(p.scratch[:0])
 		p.scratch = raw
 		if isIntegral(raw) {
-			if i, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(raw), len(raw)), 10, 64); err == nil {
+			if i, ok := parseInt(raw); ok {
 				dst.SetInt(i)
 				return
 			}
@@ -447,12 +464,7 @@ func (p *Parser) setJSONText(st *state, dst pcommon.Value, v *fastjson.Value) {
 // key returns an attribute key for kb: a substring of the line when possible,
 // otherwise an interned copy.
 func (p *Parser) key(st *state, kb []byte) string {
-	if !st.baseSet && st.firstKey >= 0 {
-		// fastjson copies the input and keys point into that copy: the first
-		// key tells where the copy starts. str verifies every use of it.
-		st.base = uintptr(unsafe.Pointer(unsafe.SliceData(kb))) - uintptr(st.firstKey+1)
-		st.baseSet = true
-	}
+	p.setBase(st, kb)
 	if s, ok := p.sub(st, kb); ok {
 		return s
 	}
@@ -464,6 +476,16 @@ func (p *Parser) key(st *state, kb []byte) string {
 		p.intern[s] = s
 	}
 	return s
+}
+
+// setBase locates fastjson's copy of st.src from the first key it is given.
+func (*Parser) setBase(st *state, kb []byte) {
+	if !st.baseSet && st.firstKey >= 0 {
+		// fastjson copies the input and keys point into that copy: the first
+		// key tells where the copy starts. sub verifies every use of it.
+		st.base = uintptr(unsafe.Pointer(unsafe.SliceData(kb))) - uintptr(st.firstKey+1)
+		st.baseSet = true
+	}
 }
 
 // str returns b as a string, without copying when b is an unescaped piece of
@@ -494,6 +516,31 @@ func (p *Parser) sub(st *state, b []byte) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// parseInt reads a JSON integer. Up to 18 digits cannot overflow and are
+// summed directly (most numbers in a log line); longer ones go to strconv,
+// which reports what does not fit in an int64.
+func parseInt(raw []byte) (int64, bool) {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		i, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(raw), len(raw)), 10, 64)
+		return i, err == nil
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(raw) {
+		n = -n
+	}
+	return n, true
 }
 
 func isIntegral(raw []byte) bool {

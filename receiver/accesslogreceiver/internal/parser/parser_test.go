@@ -195,6 +195,30 @@ func TestParseBadInput(t *testing.T) {
 			},
 		},
 		{
+			// attrCount parses the first JSON msg ahead; the repeated key must still be parsed on its own.
+			name: "repeated json msg lifts both, last event wins", line: `{"msg":"{\"event\":\"a\",\"x\":1}","msg":"{\"event\":\"b\",\"y\":\"z\"}"}`,
+			check: func(t *testing.T, lr plog.LogRecord, _ Result) {
+				assert.Equal(t, "b", lr.Body().Str())
+				assert.Equal(t, map[string]any{"x": int64(1), "y": "z"}, lr.Attributes().AsRaw())
+			},
+		},
+		{
+			name: "second message alias kept as attribute", line: `{"msg":"{\"event\":\"e\",\"k\":true}","message":"{\"q\":1}"}`,
+			check: func(t *testing.T, lr plog.LogRecord, _ Result) {
+				assert.Equal(t, "e", lr.Body().Str())
+				assert.Equal(t, map[string]any{"k": true, "message": `{"q":1}`}, lr.Attributes().AsRaw())
+			},
+		},
+		{
+			name: "integer edges", line: `{"max":9223372036854775807,"min":-9223372036854775808,"over":9223372036854775808,"d18":999999999999999999,"neg0":-0,"z":0}`,
+			check: func(t *testing.T, lr plog.LogRecord, _ Result) {
+				assert.Equal(t, map[string]any{
+					"max": int64(9223372036854775807), "min": int64(-9223372036854775808),
+					"over": "9223372036854775808", "d18": int64(999999999999999999), "neg0": int64(0), "z": int64(0),
+				}, lr.Attributes().AsRaw())
+			},
+		},
+		{
 			name: "invalid json msg stays body", line: `{"msg":"{not json}"}`,
 			check: func(t *testing.T, lr plog.LogRecord, _ Result) {
 				assert.Equal(t, `{not json}`, lr.Body().Str())

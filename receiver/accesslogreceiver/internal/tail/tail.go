@@ -7,9 +7,12 @@
 // Rotation: a file renamed (a.log -> a.log.1) keeps its fingerprint and is
 // read on to its end, whether or not the new name matches; the new a.log has
 // a new fingerprint and is read from its start. A file truncated in place
-// (copytruncate) is read again from 0. A file deleted while open is read to
-// its end. Files ending in .gz are decompressed; their offsets count
-// decompressed bytes.
+// (copytruncate) is read again from 0; its copy, when matched, is read on from
+// the old offset, whether the poll sees it before or after the truncation
+// (see copiedFrom). A file deleted while open is read to its end; an
+// unterminated last line is emitted after FlushPeriod (DeletedFlushPeriod when
+// 0) without growth and the file is closed. Files ending in .gz are
+// decompressed; their offsets count decompressed bytes.
 //
 // The package knows nothing of the collector. A Tailer is driven by one
 // goroutine (Poll); Files may be called from any goroutine.
@@ -21,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -35,8 +39,9 @@ type Config struct {
 	Include []string
 	Exclude []string
 	// StartAtBeginning reads files present at the first poll from their start
-	// instead of their end. Files that appear later are always read from the start,
-	// and so is every file when checkpoints were restored.
+	// instead of their end. "Present" includes files that MaxOpenFiles leaves
+	// for a later poll. Files that appear later are always read from the
+	// start, and so is every file when checkpoints were restored.
 	StartAtBeginning bool
 	FingerprintSize  int           // default 1 KiB
 	MaxLineSize      int           // default 1 MiB
@@ -93,15 +98,24 @@ type Batch struct {
 }
 
 // Checkpoint is what must be stored to find a file again after a restart.
+//
+// The fingerprint is saved as the length and FNV-1a 64 hash of the file's
+// first bytes (~40 bytes of JSON instead of ~1.4 KiB of base64 per file,
+// which every commit writes for every file). It is checked against the head
+// of a file that is seen again, read from the file when fingerprint_size was
+// lowered since. Fingerprint, the bytes themselves, is what the first
+// version saved: Restore still accepts it, Checkpoints no longer fills it.
 type Checkpoint struct {
-	Fingerprint []byte    `json:"fp"`
-	Offset      int64     `json:"offset"`
-	Path        string    `json:"path"`
-	Skipping    bool      `json:"skipping,omitempty"`
-	GzipSize    int64     `json:"gzip_size,omitempty"` // compressed size read to its end
-	LastSeen    time.Time `json:"last_seen"`
-	Dev         uint64    `json:"dev,omitempty"`
-	Ino         uint64    `json:"ino,omitempty"`
+	Fingerprint     []byte    `json:"fp,omitempty"`
+	FingerprintLen  int       `json:"fp_len,omitempty"`
+	FingerprintHash uint64    `json:"fp_hash,omitempty"`
+	Offset          int64     `json:"offset"`
+	Path            string    `json:"path"`
+	Skipping        bool      `json:"skipping,omitempty"`
+	GzipSize        int64     `json:"gzip_size,omitempty"` // compressed size read to its end
+	LastSeen        time.Time `json:"last_seen"`
+	Dev             uint64    `json:"dev,omitempty"`
+	Ino             uint64    `json:"ino,omitempty"`
 }
 
 // fileID is a file's device and inode; zero when unknown.
@@ -141,9 +155,16 @@ type Handler interface {
 	// An error aborts the poll without moving the offset; the handler is
 	// expected to retry on its own and return an error only on shutdown.
 	Consume(ctx context.Context, b *Batch) error
-	// Commit is called after an offset moved, with every known file, so that
-	// the caller can persist them. Persisting is best effort: a failure
-	// means that a restart repeats lines, never that it loses them.
+	// Commit hands over every known file, so that the caller can persist
+	// them. It is called only with offsets of accepted batches: at the end of
+	// every poll that changed anything and, within a poll, after a batch once
+	// the bytes accepted since the last commit reach 1/commitRatio of the
+	// size of the checkpoints (so saving writes at most commitRatio times
+	// what was read; with a few files that is after every batch) or
+	// CommitInterval passed. With 200 busy files that is a few commits per
+	// poll instead of one per file. A crash repeats at most what was accepted
+	// since the last commit. Persisting is best effort: a failure means that
+	// a restart repeats lines, never that it loses them.
 	Commit(ctx context.Context, cps []Checkpoint)
 }
 
@@ -158,8 +179,19 @@ type Tailer struct {
 	pollNum uint64
 	rr      int // round-robin start when more files match than may be open
 	restore bool
+	// startup holds the files matched at the first poll but left for a later
+	// one by max_concurrent_files, by path with their inode: start_at end
+	// applies to them too. Neither a file renamed onto the name nor a new
+	// file reusing the inode counts.
+	startup map[string]fileID
 	sc      *scanner
 	batch   Batch
+
+	// Checkpoint bookkeeping: dirty when what Checkpoints returns changed
+	// since the last Commit; uncommitted counts the bytes accepted since.
+	dirty       bool
+	uncommitted int64
+	lastCommit  time.Time
 
 	mu     sync.Mutex
 	status []FileStatus
@@ -169,7 +201,9 @@ type file struct {
 	id         fileID // zero for a file known only by fingerprint
 	restored   bool   // from a checkpoint and not seen since
 	path       string
-	fp         []byte
+	fp         []byte // nil after a restore until seen again: fpLen and fpHash
+	fpLen      int
+	fpHash     uint64
 	offset     int64
 	skipping   bool
 	gzipSize   int64
@@ -181,6 +215,41 @@ type file struct {
 }
 
 func (f *file) gz() bool { return strings.HasSuffix(f.path, ".gz") }
+
+// hashed reports that only the length and hash of f's head are known.
+func (f *file) hashed() bool { return f.fp == nil && f.fpLen > 0 }
+
+func (f *file) fpLength() int {
+	if f.hashed() {
+		return f.fpLen
+	}
+	return len(f.fp)
+}
+
+// setFP replaces what is known of f's head by the bytes themselves.
+func (f *file) setFP(fp []byte) { f.fp, f.fpLen, f.fpHash = fp, 0, 0 }
+
+// continuedBy reports whether c's head agrees with f's: one is a prefix of
+// the other (the file grew, or the fingerprint grew with it), or, for a
+// hashed head, c's first fpLen bytes have its hash.
+func (f *file) continuedBy(c *candidate) bool {
+	if !f.hashed() {
+		return len(f.fp) > 0 && fpConsistent(f.fp, c.fp)
+	}
+	head := c.fp
+	if len(head) < f.fpLen {
+		if head = c.head(f.fpLen); len(head) < f.fpLen {
+			return false
+		}
+	}
+	return fpHash(head[:f.fpLen]) == f.fpHash
+}
+
+func fpHash(b []byte) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return h.Sum64()
+}
 
 // Option changes a Tailer for tests.
 type Option func(*Tailer)
@@ -201,35 +270,79 @@ func New(cfg Config, h Handler, opts ...Option) *Tailer {
 		o(t)
 	}
 	t.sc = newScanner(make([]byte, cfg.MaxLineSize+64<<10), cfg.MaxLineSize)
+	t.lastCommit = t.now()
 	return t
 }
 
-// Restore loads checkpoints saved by an earlier run. Call it before the first Poll.
-func (t *Tailer) Restore(cps []Checkpoint) {
-	for _, cp := range cps {
-		if len(cp.Fingerprint) == 0 {
+// DeletedFlushPeriod is how long a file that no longer matches (deleted or
+// renamed away) is held open for its writer to finish an unterminated last
+// line when FlushPeriod is 0.
+const DeletedFlushPeriod = time.Second
+
+// maxRestoredFingerprint bounds a restored fingerprint far above any sane
+// fingerprint_size; anything longer is corruption.
+const maxRestoredFingerprint = 1 << 20
+
+// Restore loads checkpoints saved by an earlier run. Call it before the first
+// Poll. Entries that cannot be right (a corrupted or hand-edited store) are
+// dropped and returned, so that the caller can log them: such a file is then
+// treated as new (start_at decides) instead of failing every poll.
+func (t *Tailer) Restore(cps []Checkpoint) (dropped []error) {
+	now := t.now()
+	for i, cp := range cps {
+		if err := plausible(cp); err != nil {
+			dropped = append(dropped, fmt.Errorf("checkpoint %d (%q): %w", i, cp.Path, err))
 			continue
 		}
 		seen := cp.LastSeen
-		if seen.IsZero() {
-			seen = t.now()
+		if seen.IsZero() || seen.After(now) {
+			seen = now // or a clock set back would keep it for ever
 		}
-		t.files = append(t.files, &file{
+		f := &file{
 			id: fileID{Dev: cp.Dev, Ino: cp.Ino}, restored: true,
-			path: cp.Path, fp: cp.Fingerprint, offset: cp.Offset, skipping: cp.Skipping,
+			path: cp.Path, offset: cp.Offset, skipping: cp.Skipping,
 			gzipSize: cp.GzipSize, size: -1, lastSeen: seen,
-		})
+		}
+		if len(cp.Fingerprint) > 0 {
+			// A lowered fingerprint_size: the prefix still identifies the file.
+			f.setFP(cp.Fingerprint[:min(len(cp.Fingerprint), t.cfg.FingerprintSize)])
+		} else {
+			f.fpLen, f.fpHash = cp.FingerprintLen, cp.FingerprintHash
+		}
+		t.files = append(t.files, f)
 	}
 	t.restore = len(t.files) > 0
 	t.publish()
+	return dropped
+}
+
+// plausible rejects a checkpoint no run of this package could have saved.
+func plausible(cp Checkpoint) error {
+	switch {
+	case len(cp.Fingerprint) == 0 && cp.FingerprintLen <= 0:
+		return errors.New("empty fingerprint")
+	case len(cp.Fingerprint) > maxRestoredFingerprint || cp.FingerprintLen > maxRestoredFingerprint:
+		return fmt.Errorf("fingerprint of %d bytes, more than %d", max(len(cp.Fingerprint), cp.FingerprintLen), maxRestoredFingerprint)
+	case cp.Offset < 0:
+		return fmt.Errorf("offset %d", cp.Offset)
+	case cp.GzipSize < 0:
+		return fmt.Errorf("gzip size %d", cp.GzipSize)
+	case cp.Path == "":
+		return errors.New("empty path")
+	}
+	return nil
 }
 
 // Checkpoints returns what Restore needs.
 func (t *Tailer) Checkpoints() []Checkpoint {
 	cps := make([]Checkpoint, 0, len(t.files))
 	for _, f := range t.files {
+		n, h := f.fpLen, f.fpHash
+		if !f.hashed() {
+			n, h = len(f.fp), fpHash(f.fp)
+		}
 		cps = append(cps, Checkpoint{
-			Fingerprint: f.fp, Offset: f.offset, Path: f.path, Skipping: f.skipping,
+			FingerprintLen: n, FingerprintHash: h, Offset: f.offset, Path: f.path, Skipping: f.skipping,
 			GzipSize: f.gzipSize, LastSeen: f.lastSeen, Dev: f.id.Dev, Ino: f.id.Ino,
 		})
 	}
@@ -286,9 +399,18 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 	now := t.now()
 	t.pollNum++
 	defer t.publish()
+	// Also after a handler error: the batches accepted before it are saved.
+	defer func() {
+		if t.dirty {
+			t.commit(ctx)
+		}
+	}()
 
 	paths, globErrs := t.match()
 	fileErrs = append(fileErrs, globErrs...)
+	if !t.polled && !t.restore && !t.cfg.StartAtBeginning {
+		t.startup = map[string]fileID{}
+	}
 	deferred := map[string]bool{}
 	if len(paths) > t.cfg.MaxOpenFiles {
 		start := t.rr % len(paths)
@@ -299,6 +421,13 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 				window = append(window, p)
 			} else {
 				deferred[p] = true
+				if !t.polled && t.startup != nil {
+					// Empty or unreadable files are not at their end: skipped
+					// now, read from their start when they can be.
+					if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+						t.startup[p] = idOf(fi)
+					}
+				}
 			}
 		}
 		t.rr = start + t.cfg.MaxOpenFiles
@@ -351,6 +480,13 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 			}
 		}
 	}
+	// Whether a file's name changed (rename rotation) must be known before
+	// the loop below updates names: a renamed file is not copytruncate's
+	// original.
+	renamed := make([]bool, len(cands))
+	for i, f := range matchedTo {
+		renamed[i] = f != nil && f.path != cands[i].path
+	}
 	for i, c := range cands {
 		if c.f == nil {
 			continue
@@ -358,17 +494,19 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 		f := matchedTo[i]
 		if f == nil {
 			f = t.findByFingerprint(c, present)
-		} else if !c.gz() && (c.size < f.offset || !fpConsistent(f.fp, c.fp)) {
+		} else if !c.gz() && (c.size < f.offset || !f.continuedBy(&c)) {
 			// Truncated or rewritten in place (copytruncate). What we knew of
 			// the old content stays known by fingerprint, so that a copy of it
 			// is read on from where we were rather than again.
+			t.dirty = true
 			if f.offset > 0 {
 				t.files = append(t.files, &file{
-					path: f.path, fp: f.fp, offset: f.offset, skipping: f.skipping,
-					size: -1, lastSeen: now,
+					path: f.path, fp: f.fp, fpLen: f.fpLen, fpHash: f.fpHash,
+					offset: f.offset, skipping: f.skipping, size: -1, lastSeen: now,
 				})
 			}
-			f.fp, f.offset, f.skipping = c.fp, 0, false
+			f.setFP(c.fp)
+			f.offset, f.skipping = 0, false
 		}
 		if f == nil && c.gz() && t.compressedCopyOfActive(c) {
 			// Being compressed while the original is still there (or kept
@@ -378,16 +516,29 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 		}
 		if f == nil {
 			f = &file{path: c.path, fp: c.fp, size: -1}
-			if !t.polled && !t.restore && !t.cfg.StartAtBeginning {
+			if orig := t.copiedFrom(c, cands, matchedTo, renamed); orig != nil {
+				// A copy of a file being read (copytruncate caught between
+				// its copy and its truncation): what was read of the
+				// original is not read again from the copy.
+				f.offset, f.skipping = orig.offset, orig.skipping
+			} else if !t.polled && !t.restore && !t.cfg.StartAtBeginning {
+				t.seekEnd(f, c)
+			} else if id, ok := t.startup[c.path]; ok && id == c.id {
 				t.seekEnd(f, c)
 			}
+			delete(t.startup, c.path)
 			t.files = append(t.files, f)
+			t.dirty = true
 		} else {
 			if f.f != nil && f.f != c.f {
 				_ = f.f.Close()
 			}
-			if len(c.fp) > len(f.fp) {
-				f.fp = c.fp
+			if f.hashed() || len(c.fp) > len(f.fp) {
+				f.setFP(c.fp)
+				t.dirty = true
+			}
+			if f.id != c.id || f.path != c.path || f.restored {
+				t.dirty = true
 			}
 		}
 		f.id, f.f, f.path, f.matched, f.lastSeen, f.restored = c.id, c.f, c.path, t.pollNum, now, false
@@ -544,13 +695,13 @@ func (t *Tailer) findByFingerprint(c candidate, present map[fileID]bool) *file {
 	var best *file
 	bestLen := -1
 	for _, f := range t.files {
-		if f.matched == t.pollNum || len(f.fp) == 0 || !fpConsistent(f.fp, c.fp) {
+		if f.matched == t.pollNum || !f.continuedBy(&c) {
 			continue
 		}
 		if f.id.known() && (present[f.id] || !(f.restored || c.gz() && !f.gz())) {
 			continue
 		}
-		l := min(len(f.fp), len(c.fp))
+		l := min(f.fpLength(), len(c.fp))
 		if f.path == c.path {
 			l += 1 << 30
 		}
@@ -564,11 +715,71 @@ func (t *Tailer) findByFingerprint(c candidate, present map[fileID]bool) *file {
 	return best
 }
 
+// copiedFrom returns the file still present under its own name of which c,
+// a new file, is a copy: the original was read past its start and is neither
+// truncated, rewritten nor renamed; c's name extends the original's (a.log ->
+// a.log.1, a.log-20260509, in any directory: how logrotate names copies); and
+// c holds the same bytes as the original from its start up to at least the
+// original's offset (checked on the fingerprint and on the fingerprint_size
+// bytes before the offset). The copy is then read on from the original's
+// offset. Content alone cannot tell a copy from an unrelated new file that
+// happens to hold the same bytes (services writing the same lines to several
+// files), hence the name.
+//
+// The general case: the copy holds the original's bytes [0, c.size). Bytes
+// up to the offset were delivered already and are skipped. Bytes beyond it,
+// written between the last read and the copy, are read from the copy and also
+// from the original if it is not truncated before the tailer reaches them: a
+// possible repeat, never a loss (skipping them would lose them when the
+// truncation comes first). A copy shorter than the offset (taken before the
+// last read, first seen now) is not recognised and is read from its start:
+// repeats again, never a loss. So is a copy whose original is outside this
+// poll's max_concurrent_files window, or whose name does not extend it.
+func (t *Tailer) copiedFrom(c candidate, cands []candidate, matchedTo []*file, renamed []bool) *file {
+	if c.gz() {
+		return nil // compressedCopyOfActive
+	}
+	for j, orig := range matchedTo {
+		oc := cands[j]
+		if orig == nil || oc.f == nil || renamed[j] || oc.id == c.id || orig.gz() || orig.offset <= 0 {
+			continue
+		}
+		if base := filepath.Base(oc.path); !strings.HasPrefix(filepath.Base(c.path), base) || filepath.Base(c.path) == base {
+			continue
+		}
+		if oc.size < orig.offset || !orig.continuedBy(&oc) {
+			continue // truncated or rewritten: findByFingerprint's case
+		}
+		if c.size < orig.offset || c.size > oc.size || !bytes.HasPrefix(oc.fp, c.fp) {
+			continue
+		}
+		if sameBytesBefore(c.f, oc.f, orig.offset, t.cfg.FingerprintSize) {
+			return orig
+		}
+	}
+	return nil
+}
+
+// sameBytesBefore reports whether a and b hold the same n bytes (fewer at
+// the start of a file) before off.
+func sameBytesBefore(a, b *os.File, off int64, n int) bool {
+	from := max(0, off-int64(n))
+	ba := make([]byte, off-from)
+	bb := make([]byte, off-from)
+	if _, err := a.ReadAt(ba, from); err != nil {
+		return false
+	}
+	if _, err := b.ReadAt(bb, from); err != nil {
+		return false
+	}
+	return bytes.Equal(ba, bb)
+}
+
 // compressedCopyOfActive reports whether c, a .gz, holds the content of a
 // plain file matched in this poll.
 func (t *Tailer) compressedCopyOfActive(c candidate) bool {
 	for _, f := range t.files {
-		if f.matched == t.pollNum && !f.gz() && len(f.fp) > 0 && fpConsistent(f.fp, c.fp) {
+		if f.matched == t.pollNum && !f.gz() && f.continuedBy(&c) {
 			return true
 		}
 	}
@@ -578,6 +789,23 @@ func (t *Tailer) compressedCopyOfActive(c candidate) bool {
 func fpConsistent(a, b []byte) bool { return bytes.HasPrefix(a, b) || bytes.HasPrefix(b, a) }
 
 func (c candidate) gz() bool { return strings.HasSuffix(c.path, ".gz") }
+
+// head returns up to n leading bytes of c (decompressed for a .gz), for a
+// hashed fingerprint longer than c.fp; nil when they cannot be read.
+func (c *candidate) head(n int) []byte {
+	if c.gz() {
+		b, _, _ := gzipHead(c.f, c.size, n)
+		return b
+	}
+	if c.size < int64(n) {
+		return nil
+	}
+	b := make([]byte, n)
+	if _, err := c.f.ReadAt(b, 0); err != nil {
+		return nil
+	}
+	return b
+}
 
 // seekEnd starts f at the end of the last complete line of c, so that a line
 // being written at startup is read whole.
@@ -598,7 +826,8 @@ func (t *Tailer) seekEnd(f *file, c candidate) {
 }
 
 // drain reads a file that no longer matches. It returns keep=true while an
-// unterminated last line might still be completed by its writer.
+// unterminated last line might still be completed by its writer, which is
+// at most FlushPeriod (DeletedFlushPeriod when that is 0) without growth.
 func (t *Tailer) drain(ctx context.Context, f *file, now time.Time) (keep bool, err error) {
 	fi, serr := f.f.Stat()
 	if serr != nil {
@@ -613,7 +842,15 @@ func (t *Tailer) drain(ctx context.Context, f *file, now time.Time) (keep bool, 
 	if fi.Size() != f.size {
 		f.size, f.lastGrowth = fi.Size(), now
 	}
-	final := t.cfg.FlushPeriod > 0 && now.Sub(f.lastGrowth) >= t.cfg.FlushPeriod
+	// Without a flush period a live file may wait for ever for its last
+	// line's end; a file that no longer matches may not: it holds a file
+	// descriptor and, when deleted, its disk space. Its writer gets a
+	// bounded time to finish the line, then the partial line is emitted.
+	grace := t.cfg.FlushPeriod
+	if grace <= 0 {
+		grace = DeletedFlushPeriod
+	}
+	final := now.Sub(f.lastGrowth) >= grace
 	if _, err := t.read(ctx, f, now, final); err != nil {
 		var fe FileError
 		if errors.As(err, &fe) {
@@ -728,7 +965,7 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 		return err
 	}
 	f.gzipSize = fi.Size()
-	t.h.Commit(ctx, t.Checkpoints())
+	t.dirty = true
 	return nil
 }
 
@@ -764,10 +1001,35 @@ func (t *Tailer) deliver(ctx context.Context, f *file, sc *scanner) error {
 			return err
 		}
 	}
+	t.uncommitted += sc.pos - f.offset
 	f.offset, f.skipping = sc.pos, sc.skipping
-	t.h.Commit(ctx, t.Checkpoints())
+	t.dirty = true
+	if t.uncommitted*commitRatio >= t.checkpointsSize() || t.now().Sub(t.lastCommit) >= CommitInterval {
+		t.commit(ctx)
+	}
 	t.publish()
 	return nil
+}
+
+// CommitInterval bounds the time between commits while a poll delivers.
+const CommitInterval = time.Second
+
+// commitRatio bounds the checkpoint bytes written per byte read within a poll.
+const commitRatio = 8
+
+func (t *Tailer) commit(ctx context.Context) {
+	t.h.Commit(ctx, t.Checkpoints())
+	t.dirty, t.uncommitted, t.lastCommit = false, 0, t.now()
+}
+
+// checkpointsSize estimates the bytes a commit writes as JSON: the path and
+// ~160 bytes of field names and numbers per file.
+func (t *Tailer) checkpointsSize() int64 {
+	n := int64(0)
+	for _, f := range t.files {
+		n += int64(len(f.path)) + 160
+	}
+	return n
 }
 
 // forget drops closed files not seen for ForgetAfter.
@@ -775,6 +1037,7 @@ func (t *Tailer) forget(now time.Time) {
 	kept := t.files[:0]
 	for _, f := range t.files {
 		if f.f == nil && now.Sub(f.lastSeen) > t.cfg.ForgetAfter {
+			t.dirty = true
 			continue
 		}
 		kept = append(kept, f)
