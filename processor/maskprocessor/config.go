@@ -65,9 +65,13 @@ type HeadersConfig struct {
 	// KeyPrefixes name flattened header attributes (prefix + header name).
 	KeyPrefixes []string `mapstructure:"key_prefixes"`
 	// Names are the sensitive headers.
-	Names  []string `mapstructure:"names"`
-	Action Action   `mapstructure:"action"`
-	_      struct{}
+	Names []string `mapstructure:"names"`
+	// NamesAnywhere treats Names as secret keys everywhere: attributes and
+	// map entries at any depth outside header maps, and "Name: value" or
+	// name=value in free text.
+	NamesAnywhere bool   `mapstructure:"names_anywhere"`
+	Action        Action `mapstructure:"action"`
+	_             struct{}
 }
 
 // QueryConfig is the in-text secret rule (URL queries, logfmt, embedded JSON).
@@ -169,7 +173,7 @@ func createDefaultConfig() component.Config {
 		Headers: HeadersConfig{
 			Enabled: true, Maps: slices.Clone(masker.DefaultHeaderMapKeys),
 			KeyPrefixes: slices.Clone(masker.DefaultHeaderKeyPrefixes),
-			Names:       slices.Clone(masker.DefaultHeaderNames), Action: ActionRedact,
+			Names:       slices.Clone(masker.DefaultHeaderNames), NamesAnywhere: true, Action: ActionRedact,
 		},
 		Query: QueryConfig{Enabled: true, Action: ActionRedact},
 		PII: PIIConfig{
@@ -314,7 +318,7 @@ func (c *Config) settings() (masker.Settings, error) {
 		},
 		Headers: masker.HeaderRule{
 			Enabled: c.Headers.Enabled, MapKeys: c.Headers.Maps, KeyPrefixes: c.Headers.KeyPrefixes,
-			Names: c.Headers.Names, Action: c.Headers.Action.masker(),
+			Names: c.Headers.Names, Anywhere: c.Headers.NamesAnywhere, Action: c.Headers.Action.masker(),
 		},
 		Query: masker.TextRule{Enabled: c.Query.Enabled, Action: c.Query.Action.masker()},
 		PII: masker.PIIRule{

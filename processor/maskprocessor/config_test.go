@@ -32,6 +32,7 @@ func TestLoadConfig(t *testing.T) {
 	full.Headers.Maps = []string{"headers"}
 	full.Headers.KeyPrefixes = []string{"http.request.header."}
 	full.Headers.Names = []string{"Authorization", "X-Api-Key"}
+	full.Headers.NamesAnywhere = false
 	full.Query.Action = ActionHash
 	full.PII.Types = []string{"email", "phone", "card", "ipv4", "ipv6"}
 	full.PII.Action = ActionHash

@@ -1,6 +1,7 @@
 package maskprocessor
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -99,7 +100,17 @@ func (p *planter) randStr(alphabet string, n int) string {
 // piiItem returns a PII value (remembered as a secret) for free text.
 func (p *planter) piiItem() string {
 	var s string
-	switch p.r.IntN(9) {
+	switch p.r.IntN(13) {
+	case 9: // URL userinfo password
+		return fmt.Sprintf("postgres://app%d:%s@db.example:5432/x", p.id(), p.secret())
+	case 10: // key: value of a secret key in prose
+		return fmt.Sprintf("%s: %s", p.variant(p.pick(masker.DefaultSecretKeys)), p.secret())
+	case 11: // key=value of a secret key in prose
+		return fmt.Sprintf("%s=%s", p.variant(p.pick(masker.DefaultSecretKeys)), p.secret())
+	case 12: // Basic credentials
+		s = base64.StdEncoding.EncodeToString([]byte("user:" + p.secret()))
+		p.secrets = append(p.secrets, s)
+		return "Authorization: Basic " + s
 	case 0:
 		s = fmt.Sprintf("user%d.x@example.com", p.id())
 	case 1:
@@ -154,7 +165,31 @@ func (p *planter) forget(v pcommon.Value) {
 
 func (p *planter) fillOne(m pcommon.Map, depth int) {
 	{
-		switch p.r.IntN(9) {
+		switch p.r.IntN(15) {
+		case 9: // header map as Node rawHeaders: name, value, name, value
+			l := m.PutEmptySlice(p.variant(p.pick(masker.DefaultHeaderMapKeys)))
+			for _, s := range []string{"Content-Type", p.noiseValue(), p.pick(masker.DefaultHeaderNames), p.secret()} {
+				l.AppendEmpty().SetStr(s)
+			}
+		case 10: // header map as [name, value] pairs
+			l := m.PutEmptySlice(p.variant(p.pick(masker.DefaultHeaderMapKeys)))
+			for _, kv := range [][2]string{{"Accept", p.noiseValue()}, {p.variant(p.pick(masker.DefaultHeaderNames)), p.secret()}} {
+				pair := l.AppendEmpty().SetEmptySlice()
+				pair.AppendEmpty().SetStr(kv[0])
+				pair.AppendEmpty().SetStr(kv[1])
+			}
+		case 11: // header map as a JSON object in a string
+			m.PutStr(p.variant(p.pick(masker.DefaultHeaderMapKeys)),
+				fmt.Sprintf(`{"Accept":%q,%q:%q}`, p.noiseValue(), p.pick(masker.DefaultHeaderNames), p.secret()))
+		case 12: // header map as multi-line header text
+			m.PutStr(p.variant(p.pick(masker.DefaultHeaderMapKeys)),
+				fmt.Sprintf("GET / HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n", p.noiseValue(), p.pick(masker.DefaultHeaderNames), p.secret()))
+		case 13: // bare sensitive header name outside a header map
+			m.PutStr(p.variant(p.pick(masker.DefaultHeaderNames)), p.secret())
+		case 14: // a map named header nested under an ordinary key
+			h := m.PutEmptyMap(p.noiseKey()).PutEmptyMap("header")
+			h.PutStr(p.pick(masker.DefaultHeaderNames), p.secret())
+			h.PutStr("Accept", p.noiseValue())
 		case 0: // secret key, any value type
 			key := p.variant(p.pick(masker.DefaultSecretKeys))
 			switch p.r.IntN(4) {

@@ -1,6 +1,9 @@
 package maskprocessor // import "github.com/redline-otel/redline/processor/maskprocessor"
 
 import (
+	"encoding/json"
+	"strings"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/redline-otel/redline/processor/maskprocessor/internal/masker"
@@ -36,23 +39,85 @@ func (w *walker) value(kind masker.KeyKind, v pcommon.Value, st *masker.Stats) {
 		case pcommon.ValueTypeMap:
 			w.headerMap(v.Map(), st)
 		case pcommon.ValueTypeSlice:
-			// A list of header maps, or a list of "Name: value" lines.
-			for _, e := range v.Slice().All() {
-				w.value(masker.KeyHeaderMap, e, st)
-			}
+			w.headerList(v.Slice(), st)
 		case pcommon.ValueTypeStr:
-			if out, changed := w.m.MaskHeaderLine(v.Str()); changed {
-				v.SetStr(out)
-				st.Add(masker.RuleHeader)
-				return
-			}
-			w.plain(v, st)
+			w.headerString(v, st)
 		default:
 			w.plain(v, st)
 		}
 	default:
 		w.plain(v, st)
 	}
+}
+
+// headerList walks a header map given as a list: of maps, of "Name: value"
+// lines, of [name, value] pairs, or flat as Node's rawHeaders (name, value,
+// name, value...). A string that is a sensitive header name masks the element
+// after it, whatever its type.
+func (w *walker) headerList(s pcommon.Slice, st *masker.Stats) {
+	for i := 0; i < s.Len(); i++ {
+		e := s.At(i)
+		if i+1 < s.Len() && e.Type() == pcommon.ValueTypeStr && w.m.IsHeaderName(strings.TrimSpace(e.Str())) {
+			w.secret(masker.KeySensitiveHeader, s.At(i+1), st)
+			i++
+			continue
+		}
+		w.value(masker.KeyHeaderMap, e, st)
+	}
+}
+
+// headerString handles a string where a header map is expected: a JSON
+// object or list of headers encoded in the string is decoded, masked as a
+// header map and re-encoded compactly (only when something changed, so a
+// second pass leaves it byte for byte); otherwise each "Name: value" line
+// with a sensitive name is masked and the rest scanned as free text.
+func (w *walker) headerString(v pcommon.Value, st *masker.Stats) {
+	s := v.Str()
+	if out, ok := w.headerJSON(s, st); ok {
+		if out != s {
+			v.SetStr(out)
+		}
+		return
+	}
+	out, n := w.m.MaskHeaderLine(s)
+	for range n {
+		st.Add(masker.RuleHeader)
+	}
+	if n > 0 {
+		v.SetStr(out)
+	}
+	w.plain(v, st)
+}
+
+// headerJSON decodes s when it is a JSON object or array, walks it as a
+// header map and returns it re-encoded if something was masked. ok is false
+// when s is not JSON.
+func (w *walker) headerJSON(s string, st *masker.Stats) (string, bool) {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || !(t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+		return s, false
+	}
+	var raw any
+	if json.Unmarshal([]byte(t), &raw) != nil {
+		return s, false
+	}
+	decoded := pcommon.NewValueEmpty()
+	if decoded.FromRaw(raw) != nil {
+		return s, false
+	}
+	before := st.Total
+	w.value(masker.KeyHeaderMap, decoded, st)
+	if st.Total == before {
+		return s, true
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(decoded.AsRaw()) != nil {
+		// Unreachable for decoded JSON; never keep the unmasked original.
+		return masker.Redacted, true
+	}
+	return strings.TrimSuffix(b.String(), "\n"), true
 }
 
 // plain walks a value no key rule matched: strings are scanned as free text,

@@ -39,6 +39,18 @@ func TestWalkCases(t *testing.T) {
 			want: map[string]any{"node_id": "***", "peer": []any{"7f3a9c2...2d3c", ""}},
 		},
 		{
+			name: "header names outside header maps, names_anywhere off",
+			cfg:  func(c *Config) { c.Headers.NamesAnywhere = false },
+			build: func(m pcommon.Map) {
+				m.PutEmptyMap("labels").PutStr("Authorization", "not a header map, kept")
+				m.PutEmptySlice("headers").AppendEmpty().SetEmptyMap().PutStr("Authorization", "Basic dXNlcjpwYXNz")
+			},
+			want: map[string]any{
+				"labels":  map[string]any{"Authorization": "not a header map, kept"},
+				"headers": []any{map[string]any{"Authorization": "***"}},
+			},
+		},
+		{
 			name: "header map as a slice of maps, and an unrelated map",
 			build: func(m pcommon.Map) {
 				h := m.PutEmptySlice("headers").AppendEmpty().SetEmptyMap()
@@ -49,7 +61,7 @@ func TestWalkCases(t *testing.T) {
 			},
 			want: map[string]any{
 				"headers": []any{map[string]any{"Proxy-Authorization": "***", "Accept": "text/html"}},
-				"labels":  map[string]any{"Authorization": "not a header map, kept"},
+				"labels":  map[string]any{"Authorization": "***"}, // header names are secret keys anywhere
 			},
 		},
 		{
@@ -136,4 +148,63 @@ func ptraceWithSpan() ptrace.Traces {
 	span.Events().AppendEmpty().Attributes().PutStr("token", "t0k")
 	span.Links().AppendEmpty().Attributes().PutStr("q", "a=1&api_key=zz")
 	return td
+}
+
+// TestLeakShapes plants "SECRET" in every header, URL and text shape a
+// review found leaking, runs the default and hashing configurations, and
+// checks that no "SECRET" survives, the expected shapes come out, and a
+// second pass changes nothing.
+func TestLeakShapes(t *testing.T) {
+	build := func(m pcommon.Map) {
+		raw := m.PutEmptySlice("headers") // Node's rawHeaders
+		for _, s := range []string{"Cookie", "sid=SECRET1", "Accept", "*/*", "Authorization", "Basic SECRETdXNlcg=="} {
+			raw.AppendEmpty().SetStr(s)
+		}
+		pair := m.PutEmptySlice("request_headers").AppendEmpty().SetEmptySlice()
+		pair.AppendEmpty().SetStr("Cookie")
+		pair.AppendEmpty().SetStr("sid=SECRET3")
+		m.PutStr("response_headers", `{"Set-Cookie":"sid=SECRET4","Accept":"text/html","Link":"<https://x.io/?token=SECRET4b>"}`)
+		m.PutStr("authorization", "Basic SECRET5")
+		m.PutStr("cookie", "sid=SECRET6")
+		m.PutEmptySlice("set-cookie").AppendEmpty().SetStr("a=SECRET6b")
+		m.PutEmptyMap("request").PutEmptyMap("header").PutStr("Cookie", "sid=SECRET7")
+		m.PutStr("http.request.header", "GET / HTTP/1.1\r\nHost: h\r\nCookie: sid=SECRET8\r\nX-Api-Key: SECRET8b\r\n")
+		m.PutStr("http.response.header", `[["Set-Cookie","SECRET8c"]]`)
+		m.PutStr("db.url", "postgres://app:SECRET9@db:5432/app")
+		m.PutStr("msg", "login failed password: SECRET10 and password=SECRET11 with Authorization: Basic SECRET12abc= sent")
+		deep := m.PutEmptySlice("items").AppendEmpty().SetEmptyMap()
+		deep.PutStr("X-Api-Key", "SECRET13")
+		deep.PutStr("note", "Cookie: sid=SECRET14")
+	}
+	hashAll := hashCfg()
+	hashAll.Headers.Action = ActionHash
+	for name, cfg := range map[string]*Config{"default": defaultCfg(), "hash": hashAll} {
+		t.Run(name, func(t *testing.T) {
+			ld := plog.NewLogs()
+			build(ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Attributes())
+			out := runLogs(t, cfg, ld)
+			got := string(marshalLogs(t, out))
+			assert.NotContains(t, got, "SECRET")
+			again := plog.NewLogs()
+			out.CopyTo(again)
+			assert.Equal(t, got, string(marshalLogs(t, runLogs(t, cfg, again))), "idempotent")
+			for _, keep := range []string{"Accept", "*/*", "text/html", "postgres://app:", "@db:5432/app", "Host: h", "login failed password: ", "with Authorization: Basic "} {
+				assert.Contains(t, got, jsonEscape(keep))
+			}
+		})
+	}
+
+	ld := plog.NewLogs()
+	build(ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Attributes())
+	attrs := runLogs(t, defaultCfg(), ld).ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+	assert.Equal(t, []any{"Cookie", "***", "Accept", "*/*", "Authorization", "***"}, attrs["headers"])
+	assert.Equal(t, []any{[]any{"Cookie", "***"}}, attrs["request_headers"])
+	assert.Equal(t, `{"Accept":"text/html","Link":"<https://x.io/?token=***>","Set-Cookie":"***"}`, attrs["response_headers"])
+	assert.Equal(t, "***", attrs["authorization"])
+	assert.Equal(t, "***", attrs["set-cookie"])
+	assert.Equal(t, map[string]any{"header": map[string]any{"Cookie": "***"}}, attrs["request"])
+	assert.Equal(t, "GET / HTTP/1.1\r\nHost: h\r\nCookie: ***\r\nX-Api-Key: ***\r\n", attrs["http.request.header"])
+	assert.Equal(t, `[["Set-Cookie","***"]]`, attrs["http.response.header"])
+	assert.Equal(t, "postgres://app:***@db:5432/app", attrs["db.url"])
+	assert.Equal(t, "login failed password: *** and password=*** with Authorization: Basic [TOKEN] sent", attrs["msg"])
 }

@@ -9,7 +9,7 @@ var (
 	}
 	DefaultIdentifierKeys = []string{"root_pubkey", "endpoint_id", "node_id", "contract_id", "nonce", "peer"}
 	DefaultHeaderMapKeys  = []string{
-		"headers", "request_headers", "response_headers", "http.request.header", "http.response.header",
+		"header", "headers", "request_headers", "response_headers", "http.request.header", "http.response.header",
 	}
 	DefaultHeaderKeyPrefixes = []string{"http.request.header.", "http.response.header."}
 	DefaultHeaderNames       = []string{"Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Proxy-Authorization"}
@@ -35,7 +35,7 @@ func DefaultSettings() Settings {
 		},
 		Headers: HeaderRule{
 			Enabled: true, MapKeys: DefaultHeaderMapKeys, KeyPrefixes: DefaultHeaderKeyPrefixes,
-			Names: DefaultHeaderNames,
+			Names: DefaultHeaderNames, Anywhere: true,
 		},
 		Query: TextRule{Enabled: true},
 		PII:   PIIRule{Enabled: true, Types: DefaultPIITypes, Labels: true},

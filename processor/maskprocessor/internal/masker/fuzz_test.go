@@ -22,6 +22,10 @@ var planted = []string{
 	"2001:db8::8a2e:370:7334",
 	"token=plantedSecret1",
 	`"password": "plantedSecret2"`,
+	"postgres://app:plantedSecret3@db",
+	"password: plantedSecret4",
+	"Basic cGxhbnRlZDpTZWNyZXQ1",
+	"Cookie: sid=plantedSecret6",
 }
 
 func fuzzMaskers(t testing.TB) []*Masker {
@@ -50,6 +54,9 @@ func FuzzMaskText(f *testing.F) {
 		"x=1&token=a=b&api_key=", `{"token": "\"x\""}`, `{\"token\": \"abc\"}`, "::ffff:192.168.1.1",
 		"eyJa.eyJb.c.d.e", "Bearer hmac:0123456789abcdef", "hmac:0123456789abcdef4111111111111111",
 		"123-45-6789", "tel:+44 20 7946 0958.", "[::1]:80", "a@b.cd1@e.fg",
+		"postgres://app:pw@db", "https://u:p@ss@h/x", "password: x", `password="a b"`, "Cookie: a=1; b=2\r\nHost: h",
+		"Authorization: Basic dXNlcjpwYXNz", "Authorization: Bearer [TOKEN]", `Authorization: Digest r="x"`,
+		`{"Set-Cookie":"sid=1"}`, `token=\"x\"`, "x-api-key=k&a=1", "authorization=Basic x y",
 	} {
 		f.Add(seed, "suffix", uint8(len(seed)))
 	}
@@ -72,6 +79,29 @@ func FuzzMaskText(f *testing.F) {
 			if strings.Contains(out, p) {
 				t.Fatalf("masker %d left %q in %q", mi, p, out)
 			}
+		}
+	})
+}
+
+// FuzzMaskHeaderLine checks that header-line masking never panics, is
+// idempotent, and leaves no value of a sensitive header line.
+func FuzzMaskHeaderLine(f *testing.F) {
+	for _, seed := range []string{
+		"", "Cookie: a=1", "GET / HTTP/1.1\r\nHost: h\r\nCookie: sid=1\r\n\r\n", "x-api-key:k\nAccept: */*",
+		"Authorization:\r\n", ":\n:", "Set-Cookie: ***\nCookie:  b ",
+	} {
+		f.Add(seed)
+	}
+	m := newMasker(f, nil)
+	f.Fuzz(func(t *testing.T, s string) {
+		once, _ := m.MaskHeaderLine(s)
+		twice, n := m.MaskHeaderLine(once)
+		if twice != once || n != 0 {
+			t.Fatalf("not idempotent on %q:\nonce  %q\ntwice %q", s, once, twice)
+		}
+		in := s + "\nCookie: sid=plantedSecret7\n" + s
+		if out, _ := m.MaskHeaderLine(in); strings.Contains(out, "plantedSecret7") && !strings.Contains(s, "plantedSecret7") {
+			t.Fatalf("left the cookie in %q", out)
 		}
 	})
 }

@@ -86,8 +86,13 @@ type HeaderRule struct {
 	// "http.request.header." for "http.request.header.authorization".
 	KeyPrefixes []string
 	// Names are the sensitive header names.
-	Names  []string
-	Action Action
+	Names []string
+	// Anywhere treats the sensitive header names as secret keys outside
+	// header maps too: an attribute `authorization` or `cookie` at any
+	// depth and, with the query rule on, `Cookie: ...` or `x-api-key=...`
+	// in free text.
+	Anywhere bool
+	Action   Action
 }
 
 // TextRule switches a free-text rule on or off.
@@ -132,13 +137,18 @@ type Masker struct {
 	// querySecrets are the secret keys as names in text; the query rule
 	// uses them even when the key rule is off.
 	querySecrets keymatch.Set
-	queryFilter  keyFilter
-	secrets      keymatch.Set
-	identifiers  keymatch.Set
-	headerMaps   keymatch.Set
-	headerNames  keymatch.Set
-	prefixes     []string
-	prefixFirst  [256]bool // first bytes of header key prefixes, to skip HasPrefix
+	// textHeaders: header names are also names in text (HeaderRule.Anywhere
+	// with the query rule on).
+	textHeaders bool
+	textOn      bool      // some name in text is masked
+	queryFilter keyFilter // secret keys and, with textHeaders, header names
+	anywhere    bool      // header names are secret keys at any depth
+	secrets     keymatch.Set
+	identifiers keymatch.Set
+	headerMaps  keymatch.Set
+	headerNames keymatch.Set
+	prefixes    []string
+	prefixFirst [256]bool // first bytes of header key prefixes, to skip HasPrefix
 
 	trig     [256]uint16 // scanner trigger bits per byte
 	trigAny  bool
@@ -211,6 +221,10 @@ func New(s Settings) (*Masker, error) {
 		m.headerMaps = keymatch.NewSet(s.Headers.MapKeys...)
 		m.headerNames = keymatch.NewSet(s.Headers.Names...)
 		all = append(all, s.Headers.MapKeys...)
+		if s.Headers.Anywhere {
+			m.anywhere = true
+			all = append(all, s.Headers.Names...)
+		}
 		m.prefixes = s.Headers.KeyPrefixes
 		for _, p := range m.prefixes {
 			if p == "" {
@@ -227,10 +241,19 @@ func New(s Settings) (*Masker, error) {
 	}
 	m.anyKey = keymatch.NewSet(all...)
 	m.anyFilter = newKeyFilter(all)
+	var textNames []string
 	if s.Query.Enabled {
 		m.querySecrets = keymatch.NewSet(s.Secrets.Keys...)
-		m.queryFilter = newKeyFilter(s.Secrets.Keys)
+		textNames = append(textNames, s.Secrets.Keys...)
 	}
+	// Header names in text ride on the query rule, which scans names in
+	// text; the values follow the header rule's action.
+	if s.Query.Enabled && s.Headers.Enabled && s.Headers.Anywhere && len(s.Headers.Names) > 0 {
+		m.textHeaders = true
+		textNames = append(textNames, s.Headers.Names...)
+	}
+	m.textOn = len(textNames) > 0
+	m.queryFilter = newKeyFilter(textNames)
 
 	if s.PII.Enabled {
 		for _, name := range s.PII.Types {
@@ -254,6 +277,8 @@ func (m *Masker) Classify(key string) KeyKind {
 			return KeySecret
 		case m.headerMaps.Contains(key):
 			return KeyHeaderMap
+		case m.anywhere && m.headerNames.Contains(key):
+			return KeySensitiveHeader
 		case m.identifiers.Contains(key):
 			return KeyIdentifier
 		}
@@ -280,10 +305,43 @@ func (m *Masker) ClassifyHeader(key string) KeyKind {
 	return m.Classify(key)
 }
 
-// MaskHeaderLine masks the value of a raw header line ("Cookie: a=b") whose
+// MaskHeaderLine masks the values of raw header lines ("Cookie: a=b") whose
 // name is a sensitive header, as found in a header map given as a list of
-// lines. It returns s unchanged and false for other lines.
-func (m *Masker) MaskHeaderLine(s string) (string, bool) {
+// lines or as one block of CRLF- or LF-separated lines. It returns the number
+// of values masked; other lines are kept byte for byte.
+func (m *Masker) MaskHeaderLine(s string) (string, int) {
+	if strings.IndexByte(s, ':') < 0 {
+		return s, 0
+	}
+	var b []byte
+	copied, n := 0, 0
+	for start := 0; start < len(s); {
+		end := strings.IndexByte(s[start:], '\n')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		line := s[start:end]
+		line = strings.TrimSuffix(line, "\r")
+		if repl, ok := m.maskHeaderLine(line); ok {
+			if b == nil {
+				b = make([]byte, 0, len(s)+8)
+			}
+			b = append(b, s[copied:start]...)
+			b = append(b, repl...)
+			copied = start + len(line)
+			n++
+		}
+		start = end + 1
+	}
+	if n == 0 {
+		return s, 0
+	}
+	return string(append(b, s[copied:]...)), n
+}
+
+func (m *Masker) maskHeaderLine(s string) (string, bool) {
 	colon := strings.IndexByte(s, ':')
 	if colon <= 0 || !m.headerNames.Contains(strings.TrimSpace(s[:colon])) {
 		return s, false
@@ -293,6 +351,13 @@ func (m *Masker) MaskHeaderLine(s string) (string, bool) {
 		return s, false
 	}
 	return s[:colon+1] + " " + m.SecretReplacement(KeySensitiveHeader, v), true
+}
+
+// IsHeaderName reports whether name is a sensitive header name (with the
+// header rule on), as the first element of a [name, value] pair or of a flat
+// name, value, name, value list.
+func (m *Masker) IsHeaderName(name string) bool {
+	return m.headerNames.Len() > 0 && m.headerNames.Contains(name)
 }
 
 // RuleFor returns the rule that reports masking of a key of kind k.

@@ -46,7 +46,9 @@ func TestClassify(t *testing.T) {
 		{"HTTP.Request.Header.Cookie", KeySensitiveHeader},
 		{"http.request.header.content-type", KeyPlain},
 		{"http.request.header.", KeyPlain},
-		{"authorization", KeyPlain}, // only inside header maps
+		{"authorization", KeySensitiveHeader}, // header names are secret keys anywhere
+		{"Set-Cookie", KeySensitiveHeader},
+		{"header", KeyHeaderMap},
 		{"tokens", KeyPlain},
 		{"password_hint_len", KeyPlain},
 		{"http.request.method", KeyPlain},
@@ -58,6 +60,12 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, KeySensitiveHeader, m.ClassifyHeader("X_API_KEY"))
 	assert.Equal(t, KeySecret, m.ClassifyHeader("token"))
 	assert.Equal(t, KeyPlain, m.ClassifyHeader("Content-Type"))
+
+	inMapsOnly := newMasker(t, func(s *Settings) { s.Headers.Anywhere = false })
+	assert.Equal(t, KeyPlain, inMapsOnly.Classify("authorization"))
+	assert.Equal(t, KeySensitiveHeader, inMapsOnly.ClassifyHeader("authorization"))
+	got, _ := inMapsOnly.MaskText("Cookie: sid=abc", new(Stats))
+	assert.Equal(t, "Cookie: sid=abc", got, "header names in text only with names_anywhere")
 }
 
 func TestClassifyDisabledRules(t *testing.T) {
@@ -200,18 +208,24 @@ func TestMaskHeaderLine(t *testing.T) {
 	m := newMasker(t, nil)
 	for _, tc := range []struct {
 		in, want string
-		changed  bool
+		n        int
 	}{
-		{"Authorization: Basic dXNlcjpwYXNz", "Authorization: ***", true},
-		{"x-api-key:ak_1", "x-api-key: ***", true},
-		{"Set-Cookie: ***", "Set-Cookie: ***", false},
-		{"Accept: */*", "Accept: */*", false},
-		{"no colon", "no colon", false},
-		{": empty name", ": empty name", false},
-		{"Cookie:", "Cookie:", false},
+		{"Authorization: Basic dXNlcjpwYXNz", "Authorization: ***", 1},
+		{"x-api-key:ak_1", "x-api-key: ***", 1},
+		{"Set-Cookie: ***", "Set-Cookie: ***", 0},
+		{"Accept: */*", "Accept: */*", 0},
+		{"no colon", "no colon", 0},
+		{": empty name", ": empty name", 0},
+		{"Cookie:", "Cookie:", 0},
+		{"GET / HTTP/1.1\r\nHost: x\r\nCookie: sid=SECRET\r\nAuthorization: Basic U0VDUkVU\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: x\r\nCookie: ***\r\nAuthorization: ***\r\n\r\n", 2},
+		{"Host: x\nset-cookie: a=SECRET; HttpOnly", "Host: x\nset-cookie: ***", 1},
 	} {
-		got, changed := m.MaskHeaderLine(tc.in)
+		got, n := m.MaskHeaderLine(tc.in)
 		assert.Equal(t, tc.want, got, tc.in)
-		assert.Equal(t, tc.changed, changed, tc.in)
+		assert.Equal(t, tc.n, n, tc.in)
+		again, n2 := m.MaskHeaderLine(got)
+		assert.Equal(t, got, again, tc.in)
+		assert.Zero(t, n2, tc.in)
 	}
 }

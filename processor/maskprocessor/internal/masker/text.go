@@ -17,7 +17,8 @@ const (
 	trigAWS                       // 'A' of "AKIA"/"ASIA"
 	trigPEM                       // '-' of "-----BEGIN"
 	trigEquals                    // '=' of name=value
-	trigColon                     // ':' of "name": "value" and IPv6
+	trigColon                     // ':' of "name": "value", name: value and IPv6
+	trigAt                        // '@' ending URL userinfo (scheme://user:pass@host)
 )
 
 // trigWordStart are the triggers whose detectors need a non-word byte before
@@ -79,8 +80,11 @@ func (m *Masker) mayStartAt(s string, i int, f uint16) bool {
 		if m.on(RuleIPv6) || i == 0 {
 			return true
 		}
+		// A quoted name ("token": ...) or a bare one followed by a space
+		// (password: ...); times and URLs have neither.
 		c := s[i-1]
-		return c == '"' || c == '\'' || c == ' '
+		return c == '"' || c == '\'' || c == ' ' ||
+			i+1 < len(s) && s[i+1] == ' ' && keyCharTable[c]
 	}
 	return true
 }
@@ -117,9 +121,12 @@ func (m *Masker) buildTriggers() {
 	if m.on(RulePrivateKey) {
 		t['-'] |= trigPEM
 	}
-	if m.settings.Query.Enabled && m.querySecrets.Len() > 0 {
+	if m.textOn {
 		t['='] |= trigEquals
 		t[':'] |= trigColon
+	}
+	if m.settings.Query.Enabled && m.querySecrets.Len() > 0 {
+		t['@'] |= trigAt
 	}
 	if m.on(RuleIPv6) {
 		t[':'] |= trigColon
@@ -214,8 +221,13 @@ func (sc *scanner) at(i int, f uint16) int {
 	switch {
 	case f&trigNumber != 0:
 		n = sc.number(i)
-	case f&trigEmail != 0:
-		n = sc.email(i)
+	case f&(trigEmail|trigAt) != 0:
+		if f&trigAt != 0 {
+			n = sc.userinfo(i)
+		}
+		if n <= i && f&trigEmail != 0 {
+			n = sc.email(i)
+		}
 	case f&trigJWT != 0:
 		n = sc.jwt(i)
 	case f&trigBearer != 0:
@@ -227,8 +239,11 @@ func (sc *scanner) at(i int, f uint16) int {
 	case f&trigEquals != 0:
 		n = sc.query(i)
 	case f&trigColon != 0:
-		if sc.m.settings.Query.Enabled {
+		if sc.m.textOn {
 			n = sc.quotedPair(i)
+			if n <= i {
+				n = sc.colonPair(i)
+			}
 		}
 		if n <= i && sc.m.on(RuleIPv6) {
 			n = sc.ipv6(i)
@@ -262,18 +277,46 @@ func (sc *scanner) pii(start, end int, r Rule) int {
 	}
 }
 
-// secretValue replaces s[start:end], the value of a secret name in text,
-// unless it is already masked.
-func (sc *scanner) secretValue(start, end int) int {
+// nameKind is what a name found in text is: a secret key (rule query) or a
+// sensitive header name (rule header).
+type nameKind uint8
+
+const (
+	nameNone nameKind = iota
+	nameSecret
+	nameHeader
+)
+
+// textName classifies a name found in text.
+func (m *Masker) textName(name string) nameKind {
+	if !m.queryFilter.mayContain(name) {
+		return nameNone
+	}
+	if m.querySecrets.Len() > 0 && m.querySecrets.Contains(name) {
+		return nameSecret
+	}
+	if m.textHeaders && m.headerNames.Contains(name) {
+		return nameHeader
+	}
+	return nameNone
+}
+
+// namedValue replaces s[start:end], the value of a name of kind k in text,
+// unless it is already masked. Header values follow the header rule's action.
+func (sc *scanner) namedValue(start, end int, k nameKind) int {
 	v := sc.s[start:end]
 	if sc.m.IsMasked(v) {
 		sc.last = end
 		return end
 	}
-	if sc.m.settings.Query.Action == ActionHash {
-		return sc.replace(start, end, sc.m.Hash(v), RuleQuery)
+	action, rule := sc.m.settings.Query.Action, RuleQuery
+	if k == nameHeader {
+		action, rule = sc.m.settings.Headers.Action, RuleHeader
 	}
-	return sc.replace(start, end, Redacted, RuleQuery)
+	if action == ActionHash {
+		return sc.replace(start, end, sc.m.Hash(v), rule)
+	}
+	return sc.replace(start, end, Redacted, rule)
 }
 
 // leftOK reports whether a match may start at i: not inside a word, not right
@@ -709,13 +752,23 @@ func isTokenChar(c byte) bool {
 	return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
 }
 
+// bearer masks the credential after "Bearer" or "Basic" (any case), keeping
+// the scheme word.
 func (sc *scanner) bearer(i int) int {
 	s := sc.s
-	const word = "bearer"
-	if len(s)-i < len(word)+1 || !strings.EqualFold(s[i:i+len(word)], word) || !sc.leftOK(i) {
+	word := 0
+	switch {
+	case len(s)-i > 6 && strings.EqualFold(s[i:i+6], "bearer"):
+		word = 6
+	case len(s)-i > 5 && strings.EqualFold(s[i:i+5], "basic"):
+		word = 5
+	default:
 		return i
 	}
-	j := i + len(word)
+	if !sc.leftOK(i) {
+		return i
+	}
+	j := i + word
 	if s[j] != ' ' && s[j] != '\t' {
 		return i
 	}
@@ -741,7 +794,28 @@ func (sc *scanner) bearer(i int) int {
 	if j-start < 8 || !tokenLike && j-start < 20 || !sc.rightOK(j) {
 		return i
 	}
+	if word == 5 && !isBase64(s[start:j]) {
+		return i // "basic HTTP/1.1", "Basic auth-v2": no credentials
+	}
 	return sc.pii(start, j, RuleBearer)
+}
+
+// isBase64 reports standard padded base64, as Basic credentials are.
+func isBase64(t string) bool {
+	if len(t)%4 != 0 {
+		return false
+	}
+	n := len(t)
+	for n > 0 && len(t)-n < 2 && t[n-1] == '=' {
+		n--
+	}
+	for k := 0; k < n; k++ {
+		c := t[k]
+		if !isAlnum(c) && c != '+' && c != '/' {
+			return false
+		}
+	}
+	return true
 }
 
 func (sc *scanner) aws(i int) int {
@@ -797,14 +871,40 @@ var queryValueEnd = func() (t [256]bool) {
 	return t
 }()
 
+var keyCharTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isKeyChar(byte(c))
+	}
+	return t
+}()
+
+// headerValueEnd lists what ends a header's value in text: the end of the
+// line, or the quote or escape of the string the header line sits in.
+// Header values contain spaces, ';' and ',' (cookies, dates), so those do not.
+var headerValueEnd = func() (t [256]bool) {
+	for _, c := range "\r\n\"'\\" {
+		t[c] = true
+	}
+	return t
+}()
+
+// query masks the value of name=value where name is a secret key or, with
+// headers.names_anywhere, a sensitive header name (x-api-key=...).
 func (sc *scanner) query(i int) int {
 	s := sc.s
 	k := i
 	for k > sc.last && i-k < 64 && isKeyChar(s[k-1]) {
 		k--
 	}
-	if k == i || !sc.m.queryFilter.mayContain(s[k:i]) || !sc.m.querySecrets.Contains(s[k:i]) {
+	if k == i {
 		return i
+	}
+	kind := sc.m.textName(s[k:i])
+	if kind == nameNone {
+		return i
+	}
+	if n := sc.quotedValue(i, i+1, kind); n != 0 {
+		return n
 	}
 	j := i + 1
 	for j < len(s) && !queryValueEnd[s[j]] {
@@ -813,8 +913,205 @@ func (sc *scanner) query(i int) int {
 	if j == i+1 {
 		return i
 	}
-	return sc.secretValue(i+1, j)
+	if kind == nameHeader {
+		// authorization=Basic xyz: the credential follows the scheme.
+		if e := sc.schemeTokenEnd(i+1, j); e > j {
+			j = e
+		}
+	}
+	return sc.namedValue(i+1, j, kind)
 }
+
+// quotedValue masks a value that starts at v with a quote ("x", 'x' or the
+// escaped \"x\" of JSON inside a string) up to its closing quote. It returns
+// where scanning resumes, i when the quoted value is empty or unterminated,
+// and 0 when s[v] opens no quote.
+func (sc *scanner) quotedValue(i, v int, kind nameKind) int {
+	s := sc.s
+	if v >= len(s) {
+		return 0
+	}
+	if s[v] == '\\' && v+1 < len(s) && (s[v+1] == '"' || s[v+1] == '\'') {
+		eq := s[v : v+2]
+		e := strings.Index(s[v+2:], eq)
+		if e <= 0 {
+			return i
+		}
+		return sc.namedValue(v+2, v+2+e, kind)
+	}
+	q := s[v]
+	if q != '"' && q != '\'' {
+		return 0
+	}
+	for e := v + 1; e < len(s); e++ {
+		switch s[e] {
+		case '\\':
+			e++
+		case q:
+			if e == v+1 {
+				return i
+			}
+			return sc.namedValue(v+1, e, kind)
+		}
+	}
+	return i
+}
+
+// schemeTokenEnd: when s[v:end] is an auth scheme word (Basic, Digest...)
+// followed by spaces, the end of the credential token after it; else end.
+func (sc *scanner) schemeTokenEnd(v, end int) int {
+	s := sc.s
+	if end-v > 16 || end >= len(s) || s[end] != ' ' {
+		return end
+	}
+	for k := v; k < end; k++ {
+		if !isAlpha(s[k]) {
+			return end
+		}
+	}
+	j := end
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	t := j
+	for j < len(s) && !queryValueEnd[s[j]] {
+		j++
+	}
+	if j == t {
+		return end
+	}
+	return j
+}
+
+// colonPair masks the value of a bare name followed by ": " in text: a secret
+// key (password: hunter2, to the end of the word or quoted string) or a
+// sensitive header (Cookie: a=1; b=2, to the end of the line).
+func (sc *scanner) colonPair(i int) int {
+	s := sc.s
+	if i+1 >= len(s) || s[i+1] != ' ' {
+		return i
+	}
+	k := i
+	for k > sc.last && i-k < 64 && isKeyChar(s[k-1]) {
+		k--
+	}
+	if k == i {
+		return i
+	}
+	kind := sc.m.textName(s[k:i])
+	if kind == nameNone {
+		return i
+	}
+	v := i + 1
+	for v < len(s) && v-i < 8 && (s[v] == ' ' || s[v] == '\t') {
+		v++
+	}
+	if v >= len(s) {
+		return i
+	}
+	if kind == nameSecret {
+		if n := sc.quotedValue(i, v, kind); n != 0 {
+			return n
+		}
+		e := v
+		for e < len(s) && !queryValueEnd[s[e]] {
+			e++
+		}
+		if e == v {
+			return i
+		}
+		return sc.namedValue(v, e, kind)
+	}
+	e := v
+	for e < len(s) && !headerValueEnd[s[e]] {
+		if s[e] == '=' && e+1 < len(s) && s[e+1] == '"' {
+			// A quoted parameter (Digest username="bob") is part of the
+			// value; any other quote closes the string the line is in.
+			if q := strings.IndexByte(s[e+2:], '"'); q >= 0 {
+				e += q + 3
+				continue
+			}
+		}
+		e++
+	}
+	for e > v && (s[e-1] == ' ' || s[e-1] == '\t') {
+		e--
+	}
+	if e == v {
+		return i
+	}
+	// "Bearer <token>" and "Basic <credentials>" keep their scheme, masked
+	// by the bearer detector; an already masked credential stays.
+	w := v
+	for w < e && isAlpha(s[w]) {
+		w++
+	}
+	if w > v && w < e && s[w] == ' ' {
+		t := w
+		for t < e && s[t] == ' ' {
+			t++
+		}
+		if t < e && sc.m.maskedAt(s[t:e]) {
+			sc.last = t
+			return t
+		}
+		if sc.m.on(RuleBearer) {
+			if n := sc.bearer(v); n > v {
+				return n
+			}
+		}
+	}
+	return sc.namedValue(v, e, kind)
+}
+
+// userinfo masks the password of URL userinfo, scheme://user:pass@host,
+// keeping the user and host. i is the '@'; with a raw '@' in the password the
+// last '@' of the authority ends it.
+func (sc *scanner) userinfo(i int) int {
+	s := sc.s
+	k := i
+	for k > sc.last && i-k < 256 && userinfoChar[s[k-1]] {
+		k--
+	}
+	if k-3 < sc.last || k < 4 || s[k-3:k] != "://" || !isAlnum(s[k-4]) {
+		return i
+	}
+	c := strings.IndexByte(s[k:i], ':')
+	if c < 0 {
+		return i
+	}
+	pw := k + c + 1
+	at := i
+	for j := i + 1; j < len(s) && j-i < 256 && !authorityEnd[s[j]]; j++ {
+		if s[j] == '@' {
+			at = j
+		}
+	}
+	if at == pw {
+		return i
+	}
+	return sc.namedValue(pw, at, nameSecret)
+}
+
+// userinfoChar: RFC 3986 userinfo characters (unreserved, percent-encoded,
+// sub-delims, ':').
+var userinfoChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c))
+	}
+	for _, c := range "-._~%!$&'()*+,;=:" {
+		t[c] = true
+	}
+	return t
+}()
+
+// authorityEnd ends a URL authority.
+var authorityEnd = func() (t [256]bool) {
+	for _, c := range "/?# \t\r\n\"<>\\" {
+		t[c] = true
+	}
+	return t
+}()
 
 // quotedPair masks the value of a JSON or Python-style pair whose name is a
 // secret: "token": "v", 'token': 'v', and the escaped \"token\": \"v\" of
@@ -844,7 +1141,8 @@ func (sc *scanner) quotedPair(i int) int {
 	if k == keyEnd || k == sc.last || k == 0 || s[k-1] != q || escaped && (k < 2 || s[k-2] != '\\') {
 		return i
 	}
-	if !sc.m.queryFilter.mayContain(s[k:keyEnd]) || !sc.m.querySecrets.Contains(s[k:keyEnd]) {
+	kind := sc.m.textName(s[k:keyEnd])
+	if kind == nameNone {
 		return i
 	}
 	v := i + 1
@@ -864,7 +1162,7 @@ func (sc *scanner) quotedPair(i int) int {
 		if e <= 0 {
 			return i
 		}
-		return sc.secretValue(v, v+e)
+		return sc.namedValue(v, v+e, kind)
 	}
 	if v >= len(s) || s[v] != q {
 		return i
@@ -878,7 +1176,7 @@ func (sc *scanner) quotedPair(i int) int {
 			if e == v {
 				return i
 			}
-			return sc.secretValue(v, e)
+			return sc.namedValue(v, e, kind)
 		}
 	}
 	return i

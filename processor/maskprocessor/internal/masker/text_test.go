@@ -57,6 +57,21 @@ func TestMaskTextDetects(t *testing.T) {
 		{"escaped json pair", `{\"token\": \"abc\\u0041\"}`, `{\"token\": \"***\"}`, []Rule{RuleQuery}},
 		{"json pair with escape", `{"password": "a\"b"}`, `{"password": "***"}`, []Rule{RuleQuery}},
 		{"mixed", "u=a@b.io&token=t1 +14155552671", "u=[EMAIL]&token=*** [PHONE]", []Rule{RuleEmail, RuleQuery, RulePhone}},
+		{"basic", "Authorization: Basic dXNlcjpTRUNSRVQy", "Authorization: Basic [TOKEN]", []Rule{RuleBearer}},
+		{"basic padded", "sent basic dXNlcjpwYXNzd29yZA== upstream", "sent basic [TOKEN] upstream", []Rule{RuleBearer}},
+		{"short bearer in header line", "Authorization: Bearer abc", "Authorization: ***", []Rule{RuleHeader}},
+		{"digest header line", `Authorization: Digest username="bob", response="6629fae4"`, "Authorization: ***", []Rule{RuleHeader}},
+		{"userinfo", "dsn postgres://app:PW@db:5432/x", "dsn postgres://app:***@db:5432/x", []Rule{RuleQuery}},
+		{"userinfo no user", "redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0", []Rule{RuleQuery}},
+		{"userinfo raw at", "https://u:p@ss@example.com/x", "https://u:***@example.com/x", []Rule{RuleQuery}},
+		{"colon pair", "login failed, password: hunter2 for bob", "login failed, password: *** for bob", []Rule{RuleQuery}},
+		{"colon pair quoted value", `password: "two words"`, `password: "***"`, []Rule{RuleQuery}},
+		{"logfmt quoted", `user=bob password="two words" ok=1`, `user=bob password="***" ok=1`, []Rule{RuleQuery}},
+		{"logfmt escaped quotes", `{"msg": "token=\"abc\" ok"}`, `{"msg": "token=\"***\" ok"}`, []Rule{RuleQuery}},
+		{"header line in text", "GET / HTTP/1.1\r\nCookie: sid=S; theme=dark\r\nHost: h", "GET / HTTP/1.1\r\nCookie: ***\r\nHost: h", []Rule{RuleHeader}},
+		{"header name query", "/v1?x-api-key=ak_123&page=2", "/v1?x-api-key=***&page=2", []Rule{RuleHeader}},
+		{"header name logfmt scheme", "authorization=Digest abc123 next=1", "authorization=*** next=1", []Rule{RuleHeader}},
+		{"quoted header name", `{"Set-Cookie":"sid=S4"}`, `{"Set-Cookie":"***"}`, []Rule{RuleHeader}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var st Stats
@@ -111,6 +126,9 @@ func TestMaskTextNoFalsePositives(t *testing.T) {
 		"4111111111111112", "1234 5678 9012 3456", "-1234567890123",
 		"GET /v1/chat/completions 200", "SELECT * FROM users WHERE id = 4111",
 		"hmac:0123456789abcdef", "***", "[EMAIL]",
+		"postgres://app@db/x", "https://example.com:8443/x", "mailto:bob", "12:30: done", "at 10:30: ok",
+		"basic HTTP/1.1", "Basic auth", "basic authentication scheme", "status: ok", "key: value",
+		"tokens: 12", "Cookie policy",
 	} {
 		var st Stats
 		got, changed := m.MaskText(in, &st)
@@ -188,5 +206,36 @@ func TestMaskTextLongInputs(t *testing.T) {
 		out, _ := m.MaskText(in, new(Stats))
 		again, _ := m.MaskText(out, new(Stats))
 		assert.Equal(t, out, again)
+	}
+}
+
+// TestMaskTextLeakShapes feeds the shapes a review found leaking; no
+// "SECRET" may survive, and a second pass changes nothing.
+func TestMaskTextLeakShapes(t *testing.T) {
+	for name, m := range map[string]*Masker{
+		"default": newMasker(t, nil),
+		"hash": newMasker(t, func(s *Settings) {
+			s.Query.Action, s.Headers.Action, s.PII.Action = ActionHash, ActionHash, ActionHash
+			s.Hash.Key = []byte("k")
+		}),
+	} {
+		for _, in := range []string{
+			"postgres://app:SECRET@db:5432/app",
+			"connect to mysql://root:SECRET-pw@10.0.0.1/x failed",
+			"password: SECRET", "password=SECRET", "Password: 'SECRET'", `password="SECRET one"`,
+			"Authorization: Basic U0VDUkVUOlNFQ1JFVA==",
+			"curl -H 'Authorization: Basic U0VDUkVUOlNFQ1JFVA==' https://x",
+			"GET / HTTP/1.1\r\nHost: h\r\nCookie: sid=SECRET; theme=dark\r\n\r\n",
+			"Set-Cookie: sid=SECRET; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
+			"Authorization: Bearer SECRET", "Proxy-Authorization: Basic SECRET",
+			`{"Cookie":"sid=SECRET","Accept":"*/*"}`, `{\"Authorization\": \"Bearer SECRET\"}`,
+			"x-api-key=SECRET&page=2", "X-Api-Key: SECRET",
+		} {
+			out, _ := m.MaskText(in, new(Stats))
+			assert.NotContains(t, out, "SECRET", "%s: %q", name, in)
+			again, changed := m.MaskText(out, new(Stats))
+			assert.Equal(t, out, again, "%s: idempotent on %q", name, in)
+			assert.False(t, changed, "%s: %q", name, in)
+		}
 	}
 }
