@@ -35,6 +35,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // the otlp exporter compresses with gzip by default
 )
 
 // repoRoot is the checkout this package lives in.
@@ -84,11 +85,13 @@ type sink struct {
 
 	addr string
 
-	mu           sync.Mutex
-	seen         map[int64]int
-	records      int
-	noSeq        int
-	noSeqBytes   int64 // body bytes of the records without seq (raw bad lines)
+	mu         sync.Mutex
+	seen       map[int64]int
+	records    int
+	noSeq      int
+	noSeqBytes int64          // body bytes of the records without seq (raw bad lines)
+	dupFiles   map[string]int // repeats by the log.file.name they came from
+
 	metricPoints int
 	spans        int
 	srv          *grpc.Server
@@ -102,7 +105,7 @@ const sinkMaxMessage = 1 << 30
 
 func newSink(t testing.TB) *sink {
 	t.Helper()
-	s := &sink{seen: map[int64]int{}, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	s := &sink{seen: map[int64]int{}, dupFiles: map[string]int{}, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	s.start(t)
 	t.Cleanup(s.stop)
 	return s
@@ -158,6 +161,10 @@ func (s *sink) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.E
 					continue
 				}
 				s.seen[v.Int()]++
+				if s.seen[v.Int()] > 1 {
+					name, _ := lrs.At(k).Attributes().Get("log.file.name")
+					s.dupFiles[name.AsString()]++
+				}
 			}
 		}
 	}
@@ -199,11 +206,16 @@ func (tr *sinkTraces) Export(_ context.Context, req ptraceotlp.ExportRequest) (p
 // tally compares what the sink received with sequence numbers [0, written).
 type tally struct {
 	written, delivered, lost, duplicated, unexpected int
+	missing                                          string // the first lost ranges, for diagnosis
 }
 
 func (t tally) String() string {
-	return fmt.Sprintf("written=%d delivered=%d lost=%d duplicated=%d unexpected=%d",
+	s := fmt.Sprintf("written=%d delivered=%d lost=%d duplicated=%d unexpected=%d",
 		t.written, t.delivered, t.lost, t.duplicated, t.unexpected)
+	if t.missing != "" {
+		s += " missing=" + t.missing
+	}
+	return s
 }
 
 func (s *sink) tally(written int64) tally {
@@ -233,7 +245,39 @@ seen:
 		out.duplicated += n - 1
 	}
 	out.lost = int(written) - out.delivered
+	if out.lost > 0 {
+		out.missing = missingRanges(s.seen, lo, hi, 5)
+	}
 	return out
+}
+
+// missingRanges lists up to limit ranges of [lo, hi) absent from seen.
+func missingRanges(seen map[int64]int, lo, hi int64, limit int) string {
+	var parts []string
+	for seq := lo; seq < hi && len(parts) < limit; seq++ {
+		if seen[seq] > 0 {
+			continue
+		}
+		end := seq
+		for end+1 < hi && seen[end+1] == 0 {
+			end++
+		}
+		parts = append(parts, fmt.Sprintf("[%d-%d]", seq, end))
+		seq = end
+	}
+	return strings.Join(parts, ",")
+}
+
+// duplicateFiles lists the files repeats came from, as "name:count".
+func (s *sink) duplicateFiles() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parts := make([]string, 0, len(s.dupFiles))
+	for name, n := range s.dupFiles {
+		parts = append(parts, fmt.Sprintf("%s:%d", name, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
 }
 
 // counts returns the records without seq and their body bytes, and the
@@ -255,6 +299,11 @@ func (s *sink) distinct() int {
 func (s *sink) waitDelivered(written int64, timeout time.Duration) tally {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
+		// Counting distinct numbers is cheap; the full tally only once it can pass.
+		if s.distinct() < int(written) {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
 		if tl := s.tally(written); tl.lost == 0 {
 			// Give in-flight duplicates a moment to land so they are counted.
 			time.Sleep(500 * time.Millisecond)
@@ -273,6 +322,7 @@ type redline struct {
 	logPath string
 	health  string
 	metrics string
+	otlp    string // the OTLP/gRPC receiver's host:port
 	done    chan struct{}
 	exitErr error
 }
@@ -287,12 +337,13 @@ type redlineOptions struct {
 func startRedline(t testing.TB, opts redlineOptions) *redline {
 	t.Helper()
 	root := repoRoot(t)
-	healthPort, telemetryPort := freePort(t), freePort(t)
+	healthPort, telemetryPort, grpcPort := freePort(t), freePort(t), freePort(t)
 	env := append(os.Environ(),
 		// The suite measures delivery, not rate limiting: a limit far above
 		// any scenario's rate keeps the ratelimit processor from dropping.
 		"REDLINE_RATE_LIMIT_PER_SECOND=100000000",
 		"REDLINE_PAYLOAD_CAPTURE=false",
+		"GOTRACEBACK=all",
 		"REDLINE_ACCESS_LOG_GLOB="+opts.glob,
 		"REDLINE_ACCESS_LOG_START_AT=beginning",
 		"REDLINE_STORAGE_DIR="+opts.storageDir,
@@ -301,7 +352,7 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		"REDLINE_EXPORTERS=[otlp]",
 		"REDLINE_EXPORTER=otlp",
 		"REDLINE_OTLP_ENDPOINT="+opts.sinkAddr,
-		"REDLINE_OTLP_GRPC_PORT="+strconv.Itoa(freePort(t)),
+		"REDLINE_OTLP_GRPC_PORT="+strconv.Itoa(grpcPort),
 		"REDLINE_OTLP_HTTP_PORT="+strconv.Itoa(freePort(t)),
 		"REDLINE_HEALTH_PORT="+strconv.Itoa(healthPort),
 		"REDLINE_TELEMETRY_PORT="+strconv.Itoa(telemetryPort),
@@ -316,6 +367,7 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		logPath: filepath.Join(t.TempDir(), "redline.log"),
 		health:  fmt.Sprintf("http://127.0.0.1:%d", healthPort),
 		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", telemetryPort),
+		otlp:    fmt.Sprintf("127.0.0.1:%d", grpcPort),
 	}
 	logFile, err := os.Create(r.logPath)
 	require.NoError(t, err)
@@ -331,9 +383,18 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		close(r.done)
 	}()
 	t.Cleanup(func() {
+		if t.Failed() && !r.exited() {
+			// A goroutine dump in the log shows where a stuck run waits.
+			_ = r.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-r.done:
+			case <-time.After(5 * time.Second):
+			}
+		}
 		r.kill()
 		if t.Failed() {
 			t.Logf("redline log %s (last 25 lines):\n%s", r.logPath, r.logTail(25))
+			r.keepLog()
 		}
 	})
 	return r
@@ -393,6 +454,26 @@ func (r *redline) terminate(grace time.Duration) (time.Duration, error) {
 	case <-time.After(grace):
 		r.kill()
 		return time.Since(start), fmt.Errorf("did not exit within %s", grace)
+	}
+}
+
+// keepLog copies the log of a failed run to REDLINE_SYSTEM_LOGDIR, when set,
+// since the test's temporary directory goes away.
+func (r *redline) keepLog() {
+	dir := os.Getenv("REDLINE_SYSTEM_LOGDIR")
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(r.logPath)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		name := fmt.Sprintf("%s-%d.log", strings.ReplaceAll(r.t.Name(), "/", "_"), r.pid())
+		err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	if err != nil {
+		r.t.Logf("keep redline log: %v", err)
 	}
 }
 

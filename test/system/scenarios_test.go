@@ -3,8 +3,10 @@
 package system
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -208,11 +210,13 @@ func TestRotationMatrix(t *testing.T) {
 				})
 				require.NoError(t, err)
 				tl := f.sink.waitDelivered(w.written(), time.Minute)
-				report(t, "%d rotations; %s", rotations, tl)
-				assert.Zero(t, tl.lost, "lost")
-				if mode != "copytruncate" {
-					assert.Zero(t, tl.duplicated, "duplicated")
+				if tl.duplicated > 0 {
+					report(t, "%d rotations; %s; repeats from %s", rotations, tl, f.sink.duplicateFiles())
+				} else {
+					report(t, "%d rotations; %s", rotations, tl)
 				}
+				assert.Zero(t, tl.lost, "lost")
+				assert.Zero(t, tl.duplicated, "duplicated")
 			})
 		}
 	}
@@ -232,9 +236,15 @@ func rotateRename(path string, backups int, w *seqWriter) error {
 	return w.reopen()
 }
 
-// rotateCopyTruncate copies the live file to .1 and truncates it in place, as
-// logrotate's copytruncate does; the writer keeps its O_APPEND descriptor.
+// rotateCopyTruncate rotates as logrotate's copytruncate does: the oldest
+// backup is removed, the others shift (.1 -> .2 ...), the live file is copied
+// to a new .1 and truncated in place; the writer keeps its O_APPEND
+// descriptor. The backups match the glob, as they do in a real /var/log: the
+// receiver must recognise .1 by its fingerprint and not read it again.
 func rotateCopyTruncate(path string, backups int) error {
+	if err := os.Remove(fmt.Sprintf("%s.%d", path, backups)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	for i := backups - 1; i >= 1; i-- {
 		if err := os.Rename(fmt.Sprintf("%s.%d", path, i), fmt.Sprintf("%s.%d", path, i+1)); err != nil && !os.IsNotExist(err) {
 			return err
@@ -244,9 +254,7 @@ func rotateCopyTruncate(path string, backups int) error {
 	if err != nil {
 		return err
 	}
-	// The copy gets a name the glob does not match, as logrotate's dateext
-	// or compress would: re-reading the copy would only add duplicates.
-	if err := os.WriteFile(path+".1.bak", data, 0o644); err != nil {
+	if err := os.WriteFile(path+".1", data, 0o644); err != nil {
 		return err
 	}
 	return os.Truncate(path, 0)
@@ -290,7 +298,7 @@ func TestBackendOutage(t *testing.T) {
 	restarted := false
 	err = w.paced(2_000, outage+10*time.Second, func(elapsed time.Duration) error {
 		switch {
-		case elapsed >= 5*time.Second && elapsed < 5*time.Second+outage && !f.sink.stopped:
+		case elapsed >= 5*time.Second && elapsed < 5*time.Second+outage && !f.sink.isStopped():
 			f.sink.stop()
 		case elapsed >= 5*time.Second+outage/2 && !restarted:
 			restarted = true
@@ -299,7 +307,7 @@ func TestBackendOutage(t *testing.T) {
 				return err
 			}
 			r = f.start(t, nil)
-		case elapsed >= 5*time.Second+outage && f.sink.stopped:
+		case elapsed >= 5*time.Second+outage && f.sink.isStopped():
 			f.sink.start(t)
 		}
 		return nil
@@ -351,20 +359,88 @@ func TestCorruptedState(t *testing.T) {
 	assert.Zero(t, tl.lost, "lost (a corrupted checkpoint restarts from the beginning: duplicates, not loss)")
 }
 
-// 12. SIGTERM under load: readiness turns 503 first, the process exits within
-// the grace period, nothing accepted before the signal is lost.
+// shutdownGrace is the grace period scenario 12 allows between SIGTERM and
+// the exit: Kubernetes' default terminationGracePeriodSeconds.
+const shutdownGrace = 30 * time.Second
+
+// 12. SIGTERM under load: /readyz turns 503 first (drain_delay 2s keeps the
+// receivers open meanwhile, /healthz stays 200), the process exits within the
+// grace period, and nothing written before or during the shutdown is lost
+// once redline runs again.
 func TestShutdownUnderLoad(t *testing.T) {
+	const drainDelay = 2 * time.Second
+	env := map[string]string{"REDLINE_DRAIN_DELAY": drainDelay.String()}
 	f := newFixture(t)
-	r := f.start(t, nil)
+	r := f.start(t, env)
 	w, err := newSeqWriter(filepath.Join(f.logs, "access.jsonl"), 12)
 	require.NoError(t, err)
 	defer w.close()
-	require.NoError(t, w.paced(10_000, scaled(10*time.Second), nil))
-	took, err := r.terminate(30 * time.Second)
-	require.NoError(t, err)
 
-	_ = f.start(t, nil)
-	tl := f.sink.waitDelivered(w.written(), time.Minute)
-	report(t, "exit %s after SIGTERM; %s after restart", took.Round(time.Millisecond), tl)
+	// The writer runs on through the shutdown and stops a second after the exit.
+	stopWriting := make(chan struct{})
+	writerDone := make(chan error, 1)
+	go func() {
+		writerDone <- w.paced(10_000, time.Hour, func(time.Duration) error {
+			select {
+			case <-stopWriting:
+				return errStopWriting
+			default:
+				return nil
+			}
+		})
+	}()
+	time.Sleep(scaled(10 * time.Second))
+
+	// Probe readiness and liveness every 10 ms from the signal to the exit.
+	type probe struct {
+		at             time.Duration
+		ready, healthy int
+	}
+	var probes []probe
+	probesDone := make(chan struct{})
+	client := &http.Client{Timeout: 200 * time.Millisecond}
+	signalled := time.Now()
+	go func() {
+		defer close(probesDone)
+		for !r.exited() {
+			p := probe{at: time.Since(signalled), ready: httpStatus(client, r.health+"/readyz"), healthy: httpStatus(client, r.health+"/healthz")}
+			if !r.exited() {
+				probes = append(probes, p)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	took, termErr := r.terminate(shutdownGrace)
+	<-probesDone
+	time.Sleep(time.Second)
+	close(stopWriting)
+	require.ErrorIs(t, <-writerDone, errStopWriting)
+
+	first503 := time.Duration(-1)
+	healthyDuringDrain, probesBefore503 := true, 0
+	for _, p := range probes {
+		if p.ready == http.StatusServiceUnavailable {
+			if first503 < 0 {
+				first503 = p.at
+			}
+			if p.healthy != http.StatusOK {
+				healthyDuringDrain = false
+			}
+		} else if first503 < 0 {
+			probesBefore503++
+		}
+	}
+
+	_ = f.start(t, env)
+	tl := f.sink.waitDelivered(w.written(), 2*time.Minute)
+	report(t, "drain_delay %s: /readyz 503 after %s (%d probes), exit %s after SIGTERM (grace %s), /healthz 200 while draining=%v; %s after restart",
+		drainDelay, first503.Round(time.Millisecond), len(probes), took.Round(time.Millisecond), shutdownGrace, healthyDuringDrain, tl)
+	require.NoError(t, termErr, "exit within the grace period")
+	assert.GreaterOrEqual(t, first503, time.Duration(0), "/readyz never answered 503 before the exit")
+	assert.Less(t, first503, took, "/readyz must turn 503 before the process exits")
+	assert.GreaterOrEqual(t, took, drainDelay, "exit before drain_delay ran out")
+	assert.True(t, healthyDuringDrain, "/healthz must stay 200 while /readyz is 503")
 	assert.Zero(t, tl.lost, "lost")
 }
+
+var errStopWriting = errors.New("stop writing")

@@ -25,6 +25,17 @@ func line(seq int64, rnd *rand.Rand) []byte {
 		rnd.Float64()*200, statusCode[rnd.IntN(len(statusCode))], rnd.Uint64(), rnd.Uint64(), seq)
 }
 
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// letters returns n random characters that need no JSON escaping.
+func letters(rnd *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rnd.IntN(len(alphabet))]
+	}
+	return b
+}
+
 // seqWriter appends lines with consecutive sequence numbers to a file.
 type seqWriter struct {
 	path string
