@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,10 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/metadata"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/tail"
 )
 
 // writeSeedShapes writes n lines cycling through the three seed shapes
@@ -53,6 +56,115 @@ func writeSeedShapes(b *testing.B, path string, n int) int64 {
 // BenchmarkFileToConsumer reads a file of 1,000,000 seed-shaped lines from
 // disk into a counting consumer, through the factory-built receiver.
 func BenchmarkFileToConsumer(b *testing.B) {
+	benchmarkFileToConsumer(b, func(plog.Logs) {}, false)
+}
+
+// BenchmarkFileToBusyConsumer is BenchmarkFileToConsumer with a consumer that
+// spends CPU on every record (about 3 µs a line here, like a real pipeline of
+// processors), which is where reading overlapping delivery shows. The
+// sequential variant hides the receiver's Stage from the tailer, so that
+// reading, parsing and delivering take turns on one goroutine as they did
+// before the pipeline: both measured in the same run, on the same machine load.
+func BenchmarkFileToBusyConsumer(b *testing.B) {
+	var sink atomic.Uint64
+	busy := func(ld plog.Logs) { sink.Add(hashLogs(ld, busyPasses)) }
+	b.Run("pipelined", func(b *testing.B) { benchmarkFileToConsumer(b, busy, false) })
+	b.Run("sequential", func(b *testing.B) { benchmarkFileToConsumer(b, busy, true) })
+}
+
+// sequentialHandler is the receiver as a plain tail.Handler, not a Stager.
+type sequentialHandler struct{ r *accessLogReceiver }
+
+func (h sequentialHandler) Consume(ctx context.Context, b *tail.Batch) error {
+	return h.r.Consume(ctx, b)
+}
+
+func (h sequentialHandler) Commit(ctx context.Context, cps []tail.Checkpoint) { h.r.Commit(ctx, cps) }
+
+// busyPasses makes hashLogs cost about 3 µs per seed-shaped line here.
+const busyPasses = 15
+
+// hashLogs walks every record's attributes and body passes times, hashing
+// keys and values: CPU work proportional to the records' content.
+func hashLogs(ld plog.Logs, passes int) uint64 {
+	var h maphash.Hash
+	h.SetSeed(busySeed)
+	rls := ld.ResourceLogs()
+	for i := range rls.Len() {
+		sls := rls.At(i).ScopeLogs()
+		for j := range sls.Len() {
+			recs := sls.At(j).LogRecords()
+			for k := range recs.Len() {
+				lr := recs.At(k)
+				for range passes {
+					hashValue(&h, lr.Body())
+					lr.Attributes().Range(func(key string, v pcommon.Value) bool {
+						h.WriteString(key)
+						hashValue(&h, v)
+						return true
+					})
+				}
+			}
+		}
+	}
+	return h.Sum64()
+}
+
+var busySeed = maphash.MakeSeed()
+
+func hashValue(h *maphash.Hash, v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		h.WriteString(v.Str())
+	case pcommon.ValueTypeInt:
+		maphash.WriteComparable(h, v.Int())
+	case pcommon.ValueTypeDouble:
+		maphash.WriteComparable(h, v.Double())
+	case pcommon.ValueTypeBool:
+		maphash.WriteComparable(h, v.Bool())
+	case pcommon.ValueTypeMap:
+		v.Map().Range(func(key string, v pcommon.Value) bool {
+			h.WriteString(key)
+			hashValue(h, v)
+			return true
+		})
+	case pcommon.ValueTypeSlice:
+		s := v.Slice()
+		for i := range s.Len() {
+			hashValue(h, s.At(i))
+		}
+	default:
+		h.WriteString(v.AsString())
+	}
+}
+
+// BenchmarkBusyConsumerWork is the busy consumer's own cost, to calibrate
+// busyPasses: ns/op is per line.
+func BenchmarkBusyConsumerWork(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "access.jsonl")
+	writeSeedShapes(b, path, 1000)
+	data, err := os.ReadFile(path)
+	require.NoError(b, err)
+	r, err := newAccessLogReceiver(receivertest.NewNopSettings(metadata.Type), testConfig(path), &lineSink{})
+	require.NoError(b, err)
+	var batch tail.Batch
+	for i, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		start := len(batch.Data)
+		batch.Data = append(batch.Data, l...)
+		batch.Lines = append(batch.Lines, tail.Line{Start: start, End: len(batch.Data), Offset: int64(i)})
+	}
+	ld, _ := r.buildLogs(&batch)
+	n := ld.LogRecordCount()
+	b.ReportAllocs()
+	var s uint64
+	for b.Loop() {
+		s += hashLogs(ld, busyPasses)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+	_ = s
+}
+
+func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool) {
 	const lines = 1_000_000
 	path := filepath.Join(b.TempDir(), "access.jsonl")
 	size := writeSeedShapes(b, path, lines)
@@ -65,6 +177,7 @@ func BenchmarkFileToConsumer(b *testing.B) {
 		var count atomic.Int64
 		done := make(chan struct{})
 		next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+			work(ld)
 			if count.Add(int64(ld.LogRecordCount())) == lines {
 				close(done)
 			}
@@ -76,6 +189,10 @@ func BenchmarkFileToConsumer(b *testing.B) {
 		cfg.StartAt = StartAtBeginning
 		rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, next)
 		require.NoError(b, err)
+		if sequential {
+			r := rcv.(*accessLogReceiver)
+			r.tailer = tail.New(tailConfig(cfg), sequentialHandler{r})
+		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()

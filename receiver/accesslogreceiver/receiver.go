@@ -23,6 +23,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	"github.com/redline-otel/redline/internal/snapshot"
 	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/metadata"
@@ -70,6 +72,7 @@ type accessLogReceiver struct {
 	unregister func()
 	failing    string // the file errors last reported, to report changes only
 	retryFirst time.Duration
+	retryWarns retryWarnings
 	saveWarned time.Time // last warning about failed checkpoint saves
 
 	shutdownOnce sync.Once
@@ -92,8 +95,14 @@ func newAccessLogReceiver(set receiver.Settings, cfg *Config, next consumer.Logs
 		parser:     parser.New(parser.Options{MaxDepth: cfg.MaxNestingDepth, ExtraAttrs: fileAttrCount(cfg)}),
 		stats:      newStats(),
 		retryFirst: initialRetryInterval,
+		retryWarns: retryWarnings{every: retryWarnEvery},
 	}
-	r.tailer = tail.New(tail.Config{
+	r.tailer = tail.New(tailConfig(cfg), r)
+	return r, nil
+}
+
+func tailConfig(cfg *Config) tail.Config {
+	return tail.Config{
 		Include:          cfg.Include,
 		Exclude:          cfg.Exclude,
 		StartAtBeginning: cfg.StartAt == StartAtBeginning,
@@ -102,8 +111,7 @@ func newAccessLogReceiver(set receiver.Settings, cfg *Config, next consumer.Logs
 		MaxBatchLines:    cfg.MaxBatchSize,
 		FlushPeriod:      cfg.ForceFlushPeriod,
 		MaxOpenFiles:     cfg.MaxConcurrentFiles,
-	}, r)
-	return r, nil
+	}
 }
 
 // Start restores checkpoints and starts polling.
@@ -251,15 +259,27 @@ func (r *accessLogReceiver) reportFiles(errs []tail.FileError) {
 // Consume turns a batch into log records and delivers it, retrying until the
 // next consumer accepts it or the receiver shuts down (tail.Handler).
 func (r *accessLogReceiver) Consume(ctx context.Context, b *tail.Batch) error {
+	return r.Stage(b)(ctx)
+}
+
+// Stage turns a batch into log records on the tailer's reading goroutine and
+// returns their delivery, which the tailer runs on its delivery goroutine
+// while the next batch is read and parsed (tail.Stager). The records own
+// their strings, so b may be reused at once.
+func (r *accessLogReceiver) Stage(b *tail.Batch) func(context.Context) error {
 	ld, counts := r.buildLogs(b)
 	n := ld.LogRecordCount()
-	if n > 0 {
-		if err := r.deliver(ctx, ld, n, b.Path); err != nil {
-			return err
+	path := b.Path
+	lines, read := int64(len(b.Lines)), max(0, b.EndOffset-b.StartOffset)
+	return func(ctx context.Context) error {
+		if n > 0 {
+			if err := r.deliver(ctx, ld, n, path); err != nil {
+				return err
+			}
 		}
+		r.record(ctx, lines, read, counts)
+		return nil
 	}
-	r.record(ctx, b, counts)
-	return nil
 }
 
 func (r *accessLogReceiver) deliver(ctx context.Context, ld plog.Logs, n int, path string) error {
@@ -283,17 +303,90 @@ func (r *accessLogReceiver) deliver(ctx context.Context, ld plog.Logs, n int, pa
 		}
 		r.stats.retries.Add(1)
 		r.tb.ReceiverAccesslogDeliveryRetries.Add(ctx, 1)
-		r.set.Logger.Warn("next consumer failed; keeping the offset and retrying",
-			zap.String("file", path), zap.Duration("backoff", backoff), zap.Error(err))
-		t := time.NewTimer(backoff)
+		// A refusal that says when to come back (the ratelimit processor's
+		// RESOURCE_EXHAUSTED with RetryInfo) is waited out as asked; other
+		// errors get the exponential backoff.
+		wait, told := retryDelay(err)
+		if told {
+			wait = min(wait, r.cfg.RetryMaxInterval)
+		} else {
+			wait = backoff
+			backoff = min(2*backoff, r.cfg.RetryMaxInterval)
+		}
+		// Refusals are ordinary back-pressure: one warning per file and
+		// retryWarnEvery, counting the retries in between.
+		if warn, retries := r.retryWarns.note(path, time.Now()); warn {
+			r.set.Logger.Warn("next consumer refused records; keeping the offset and retrying",
+				zap.String("file", path), zap.Duration("retry_in", wait), zap.Bool("retry_info", told),
+				zap.Int("retries_since_last_warning", retries), zap.Error(err))
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
-		backoff = min(2*backoff, r.cfg.RetryMaxInterval)
 	}
+}
+
+// retryDelay returns the delay of a gRPC RetryInfo carried by err (wrapped
+// or joined, as pipelines return it).
+func retryDelay(err error) (time.Duration, bool) {
+	st, ok := status.FromError(err)
+	if !ok {
+		return 0, false
+	}
+	for _, d := range st.Details() {
+		if ri, isRetryInfo := d.(*errdetails.RetryInfo); isRetryInfo && ri.GetRetryDelay() != nil {
+			if delay := ri.GetRetryDelay().AsDuration(); delay > 0 {
+				return delay, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// retryWarnEvery is how often a file's delivery retries are logged.
+const retryWarnEvery = 10 * time.Second
+
+// retryWarnings rate-limits the retry warning per file.
+type retryWarnings struct {
+	mu    sync.Mutex
+	every time.Duration
+	files map[string]*retryWarning
+}
+
+type retryWarning struct {
+	last    time.Time // of the last warning
+	retries int       // since then, this one included
+}
+
+// note counts a retry of path at now and reports whether to warn, with the
+// retries since the last warning (this one included).
+func (w *retryWarnings) note(path string, now time.Time) (warn bool, retries int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.files == nil {
+		w.files = map[string]*retryWarning{}
+	}
+	f := w.files[path]
+	if f == nil {
+		// Forget files quiet for a while, so rotated names do not pile up.
+		for p, o := range w.files {
+			if now.Sub(o.last) >= 2*w.every {
+				delete(w.files, p)
+			}
+		}
+		f = &retryWarning{}
+		w.files[path] = f
+	}
+	f.retries++
+	if !f.last.IsZero() && now.Sub(f.last) < w.every {
+		return false, 0
+	}
+	retries, f.last, f.retries = f.retries, now, 0
+	return true, retries
 }
 
 // batchCounts are the per-batch tallies recorded once the batch is delivered.
@@ -459,14 +552,14 @@ func (r *accessLogReceiver) finishGroups(rl plog.ResourceLogs, sl plog.ScopeLogs
 	}
 }
 
-func (r *accessLogReceiver) record(ctx context.Context, b *tail.Batch, c batchCounts) {
+// record counts a batch once it was accepted (or dropped for good); read is
+// the bytes it accounts for.
+func (r *accessLogReceiver) record(ctx context.Context, lines, read int64, c batchCounts) {
 	s := r.stats
-	lines := int64(len(b.Lines))
-	read := b.EndOffset - b.StartOffset
 	s.linesRead.Add(uint64(lines))
-	s.bytesRead.Add(uint64(max(0, read)))
+	s.bytesRead.Add(uint64(read))
 	r.tb.ReceiverAccesslogLinesRead.Add(ctx, lines)
-	r.tb.ReceiverAccesslogBytesRead.Add(ctx, max(0, read))
+	r.tb.ReceiverAccesslogBytesRead.Add(ctx, read)
 	if c.truncated > 0 {
 		s.truncated.Add(uint64(c.truncated))
 		r.tb.ReceiverAccesslogTruncatedLines.Add(ctx, c.truncated)
@@ -565,3 +658,5 @@ func fileAttrCount(cfg *Config) int {
 	}
 	return n
 }
+
+var _ tail.Stager = (*accessLogReceiver)(nil)

@@ -15,7 +15,9 @@
 // decompressed; their offsets count decompressed bytes.
 //
 // The package knows nothing of the collector. A Tailer is driven by one
-// goroutine (Poll); Files may be called from any goroutine.
+// goroutine (Poll); Files may be called from any goroutine. A Handler that
+// is a Stager has its batches delivered on a second goroutine while the next
+// ones are read (see Stager).
 package tail // import "github.com/redline-otel/redline/receiver/accesslogreceiver/internal/tail"
 
 import (
@@ -168,6 +170,31 @@ type Handler interface {
 	Commit(ctx context.Context, cps []Checkpoint)
 }
 
+// Stager is a Handler whose delivery may overlap the reading of the next
+// batches. Stage runs on the polling goroutine and turns b (reused once it
+// returns) into a self-contained delivery. The Tailer runs the deliveries on
+// one other goroutine, strictly in the order they were staged, with at most
+// PipelineDepth of them staged and not yet accepted, and moves a file's
+// offset (what Files shows and Commit saves) only once its delivery returned
+// nil (a nil delivery has nothing to send and is accepted in its turn).
+// Like Consume, a delivery retries on its own and returns an error only
+// when ctx is done; the deliveries staged after a failed one, or not started
+// when ctx is done, are abandoned, and their lines are read again by the next
+// Poll (or after a restart). Consume is not called.
+//
+// Every Poll waits for its deliveries before it returns, and also before
+// anything but reading changes what is known of a file (a finished .gz, a
+// file that no longer matches being let go), so the file matching of the
+// next Poll works on accepted offsets only.
+type Stager interface {
+	Handler
+	Stage(b *Batch) (deliver func(ctx context.Context) error)
+}
+
+// PipelineDepth bounds the batches staged and not yet accepted: one being
+// delivered and one waiting, while Stage builds the next.
+const PipelineDepth = 2
+
 // Tailer follows the files that match a Config.
 type Tailer struct {
 	cfg     Config
@@ -186,6 +213,11 @@ type Tailer struct {
 	startup map[string]fileID
 	sc      *scanner
 	batch   Batch
+	// batchSkipping is the scanner's skipping state where batch starts.
+	batchSkipping bool
+
+	stager Stager    // h when it stages
+	pipe   *pipeline // the deliveries of the current Poll; nil when none started
 
 	// Checkpoint bookkeeping: dirty when what Checkpoints returns changed
 	// since the last Commit; uncommitted counts the bytes accepted since.
@@ -212,6 +244,7 @@ type file struct {
 	lastGrowth time.Time
 	lastSeen   time.Time
 	matched    uint64 // poll number of the last match
+	staged     int    // batches of f staged and not yet accepted or abandoned
 }
 
 func (f *file) gz() bool { return strings.HasSuffix(f.path, ".gz") }
@@ -266,6 +299,7 @@ func WithOpen(open func(string) (*os.File, error)) Option {
 func New(cfg Config, h Handler, opts ...Option) *Tailer {
 	cfg.setDefaults()
 	t := &Tailer{cfg: cfg, h: h, now: time.Now, open: os.Open}
+	t.stager, _ = h.(Stager)
 	for _, o := range opts {
 		o(t)
 	}
@@ -401,6 +435,9 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 	defer t.publish()
 	// Also after a handler error: the batches accepted before it are saved.
 	defer func() {
+		if ferr := t.stopPipeline(ctx); ferr != nil && err == nil {
+			err, more = ferr, false
+		}
 		if t.dirty {
 			t.commit(ctx)
 		}
@@ -854,8 +891,12 @@ func (t *Tailer) drain(ctx context.Context, f *file, now time.Time) (keep bool, 
 	if _, err := t.read(ctx, f, now, final); err != nil {
 		var fe FileError
 		if errors.As(err, &fe) {
-			return false, nil
+			return false, t.flush(ctx)
 		}
+		return false, err
+	}
+	// Whether to keep the file depends on its accepted offset.
+	if err := t.flush(ctx); err != nil {
 		return false, err
 	}
 	// Keep it while a partial line may still be completed.
@@ -867,6 +908,12 @@ func (t *Tailer) drain(ctx context.Context, f *file, now time.Time) (keep bool, 
 
 // read delivers f's new lines. full reports that it stopped at MaxBytesPerPoll.
 func (t *Tailer) read(ctx context.Context, f *file, now time.Time, final bool) (full bool, err error) {
+	if f.staged > 0 {
+		// Reading resumes from the accepted offset.
+		if err := t.flush(ctx); err != nil {
+			return false, err
+		}
+	}
 	if f.gz() {
 		return false, t.readGzip(ctx, f)
 	}
@@ -876,7 +923,7 @@ func (t *Tailer) read(ctx context.Context, f *file, now time.Time, final bool) (
 	limit := f.offset + t.cfg.MaxBytesPerPoll
 	sc := t.sc
 	sc.reset(io.NewSectionReader(f.f, f.offset, 1<<62), f.offset, f.skipping)
-	b := t.startBatch(f)
+	b := t.startBatch(f, sc)
 	for {
 		line, off, truncated, ok := sc.next()
 		if !ok {
@@ -887,7 +934,7 @@ func (t *Tailer) read(ctx context.Context, f *file, now time.Time, final bool) (
 			if err := t.deliver(ctx, f, sc); err != nil {
 				return false, err
 			}
-			b = t.startBatch(f)
+			b = t.startBatch(f, sc)
 			if sc.pos >= limit {
 				return true, nil
 			}
@@ -933,7 +980,7 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 	}
 	sc := t.sc
 	sc.reset(zr, f.offset, f.skipping)
-	b := t.startBatch(f)
+	b := t.startBatch(f, sc)
 	for {
 		line, off, truncated, ok := sc.next()
 		if !ok {
@@ -944,7 +991,7 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 			if err := t.deliver(ctx, f, sc); err != nil {
 				return err
 			}
-			b = t.startBatch(f)
+			b = t.startBatch(f, sc)
 		}
 	}
 	if sc.err != nil {
@@ -964,17 +1011,24 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 	if err := t.deliver(ctx, f, sc); err != nil {
 		return err
 	}
+	// The archive counts as read (a checkpoint saves it) only once all of
+	// it was accepted.
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	f.gzipSize = fi.Size()
 	t.dirty = true
 	return nil
 }
 
-func (t *Tailer) startBatch(f *file) *Batch {
+// startBatch starts a batch of f where sc stands.
+func (t *Tailer) startBatch(f *file, sc *scanner) *Batch {
 	b := &t.batch
 	b.Path = f.path
 	b.Data = b.Data[:0]
 	b.Lines = b.Lines[:0]
-	b.StartOffset = f.offset
+	b.StartOffset = sc.pos
+	t.batchSkipping = sc.skipping
 	return b
 }
 
@@ -989,26 +1043,165 @@ func (t *Tailer) batchFull(b *Batch) bool {
 }
 
 // deliver hands the batch to the handler and, once accepted, moves f to where
-// the scanner stands.
+// the scanner stands. With a Stager it returns once the batch is staged.
 func (t *Tailer) deliver(ctx context.Context, f *file, sc *scanner) error {
 	b := &t.batch
-	if sc.pos == f.offset && sc.skipping == f.skipping {
+	if sc.pos == b.StartOffset && sc.skipping == t.batchSkipping {
 		return nil
 	}
+	var send func(context.Context) error
 	if len(b.Lines) > 0 {
 		b.EndOffset = sc.pos
-		if err := t.h.Consume(ctx, b); err != nil {
-			return err
+		if t.stager == nil {
+			if err := t.h.Consume(ctx, b); err != nil {
+				return err
+			}
+		} else {
+			if err := ctx.Err(); err != nil {
+				return err // shutting down: no more parsing
+			}
+			send = t.stager.Stage(b)
 		}
 	}
-	t.uncommitted += sc.pos - f.offset
-	f.offset, f.skipping = sc.pos, sc.skipping
+	if send == nil && (t.pipe == nil || len(t.pipe.queue) == 0) {
+		t.accept(ctx, f, sc.pos, sc.skipping)
+		return nil
+	}
+	// Even a move without lines (the skipped rest of an over-long line) waits
+	// for the batches staged before it.
+	return t.stage(ctx, stagedBatch{f: f, end: sc.pos, skipping: sc.skipping}, send)
+}
+
+// accept moves f to end, the end of an accepted batch, and commits when due.
+func (t *Tailer) accept(ctx context.Context, f *file, end int64, skipping bool) {
+	t.uncommitted += end - f.offset
+	f.offset, f.skipping = end, skipping
 	t.dirty = true
 	if t.uncommitted*commitRatio >= t.checkpointsSize() || t.now().Sub(t.lastCommit) >= CommitInterval {
 		t.commit(ctx)
 	}
 	t.publish()
+}
+
+// pipeline runs a Poll's staged deliveries on one goroutine, in order.
+type pipeline struct {
+	sends   chan func(context.Context) error
+	results chan error    // one per send, in order
+	settled chan struct{} // one per result, once the polling goroutine applied it
+	done    chan struct{}
+	queue   []stagedBatch // staged, not yet accepted or abandoned; oldest first
+}
+
+// stagedBatch is where a staged batch moves its file once accepted.
+type stagedBatch struct {
+	f        *file
+	end      int64
+	skipping bool
+}
+
+func startPipeline(ctx context.Context) *pipeline {
+	p := &pipeline{
+		sends:   make(chan func(context.Context) error, PipelineDepth),
+		results: make(chan error, PipelineDepth),
+		settled: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	go func() {
+		defer close(p.done)
+		var failed error
+		for send := range p.sends {
+			// After a failure nothing more is delivered: a later batch
+			// accepted before an earlier one would be read again anyway.
+			if failed == nil {
+				// Shutting down: what is not delivered yet is read again later.
+				failed = ctx.Err()
+			}
+			if failed == nil && send != nil {
+				failed = send(ctx)
+			}
+			p.results <- failed
+			// The next delivery waits until this one's offset is applied
+			// (and committed when due), so that a crash never finds more
+			// than one accepted batch unsaved, as without the pipeline.
+			// In the steady state this costs nothing: when deliveries are the
+			// slower stage the polling goroutine is waiting for this result
+			// already, and when parsing is, the next batch is staged right
+			// before this one is settled.
+			<-p.settled
+		}
+	}()
+	return p
+}
+
+// stage queues a delivery, first waiting while PipelineDepth are
+// outstanding, and accepts the batches already delivered.
+func (t *Tailer) stage(ctx context.Context, s stagedBatch, send func(context.Context) error) error {
+	if t.pipe == nil {
+		t.pipe = startPipeline(ctx)
+	}
+	p := t.pipe
+	for len(p.queue) >= PipelineDepth {
+		if err := t.settle(ctx, <-p.results); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // shutting down: stop reading
+	}
+	s.f.staged++
+	p.queue = append(p.queue, s)
+	p.sends <- send // never blocks: fewer than PipelineDepth are queued
+	for len(p.queue) > 0 {
+		select {
+		case err := <-p.results:
+			if err := t.settle(ctx, err); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
 	return nil
+}
+
+// settle applies the result of the oldest outstanding delivery.
+func (t *Tailer) settle(ctx context.Context, err error) error {
+	p := t.pipe
+	s := p.queue[0]
+	n := copy(p.queue, p.queue[1:])
+	p.queue = p.queue[:n]
+	s.f.staged--
+	if err == nil {
+		t.accept(ctx, s.f, s.end, s.skipping)
+	}
+	p.settled <- struct{}{}
+	return err
+}
+
+// flush waits for every outstanding delivery; it returns the first error.
+func (t *Tailer) flush(ctx context.Context) error {
+	if t.pipe == nil {
+		return nil
+	}
+	var first error
+	for len(t.pipe.queue) > 0 {
+		if err := t.settle(ctx, <-t.pipe.results); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// stopPipeline flushes and stops the delivery goroutine.
+func (t *Tailer) stopPipeline(ctx context.Context) error {
+	if t.pipe == nil {
+		return nil
+	}
+	err := t.flush(ctx)
+	close(t.pipe.sends)
+	<-t.pipe.done
+	t.pipe = nil
+	return err
 }
 
 // CommitInterval bounds the time between commits while a poll delivers.

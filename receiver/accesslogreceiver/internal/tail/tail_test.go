@@ -118,6 +118,9 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func newTailer(t *testing.T, cfg Config, h Handler, opts ...Option) *Tailer {
 	t.Helper()
+	if rec, ok := h.(*recorder); ok && stagedRecorders {
+		h = &stagingRecorder{recorder: rec}
+	}
 	tl := New(cfg, h, opts...)
 	t.Cleanup(func() { _ = tl.Close() })
 	return tl
