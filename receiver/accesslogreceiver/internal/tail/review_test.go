@@ -323,3 +323,55 @@ func TestRestoreHashedThenCompressed(t *testing.T) {
 	poll(t, tl2)
 	assert.Equal(t, trimNL(ln("x", 100, 103)), rec2.texts())
 }
+
+// copytruncate with one backup, as logrotate does it: the old a.log.1 is
+// replaced by a new copy of a.log. The copy may reuse the old backup's inode
+// (here: rewritten in place, the same inode for certain); it is still a copy
+// of what was read from a.log, and nothing is read twice, whether the poll
+// lands between the copy and the truncation or after both.
+func TestCopyTruncateOverOldBackupReadsNothingTwice(t *testing.T) {
+	for _, pollBetween := range []bool{true, false} {
+		t.Run(fmt.Sprintf("poll-between-copy-and-truncate=%v", pollBetween), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.log")
+			rec := &recorder{}
+			tl := newTailer(t, Config{Include: []string{path + "*"}, StartAtBeginning: true}, rec)
+			rotate := func() {
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(path+".1", data, 0o600)) // in place when .1 exists
+				if pollBetween {
+					poll(t, tl)
+				}
+				require.NoError(t, os.Truncate(path, 0))
+			}
+			var want []string
+			for round := range 3 {
+				name := fmt.Sprintf("r%d", round)
+				appendFile(t, path, ln(name, 0, 4)...)
+				want = append(want, ln(name, 0, 4)...)
+				poll(t, tl)
+				rotate()
+				poll(t, tl)
+			}
+			assert.ElementsMatch(t, trimNL(want), rec.texts())
+		})
+	}
+}
+
+// An empty new file appearing in the poll that sees another file truncated
+// is not taken for the truncated content: it is read from its start.
+func TestEmptyNewFileIsNotTakenForTruncatedContent(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a, ln("a", 0, 3)...)
+	rec := &recorder{}
+	tl := newTailer(t, Config{Include: []string{filepath.Join(dir, "*.log")}, StartAtBeginning: true}, rec)
+	poll(t, tl)
+	require.NoError(t, os.Truncate(a, 0))
+	require.NoError(t, os.WriteFile(b, nil, 0o600))
+	poll(t, tl)
+	appendFile(t, b, ln("b", 0, 2)...)
+	poll(t, tl)
+	assert.ElementsMatch(t, trimNL(append(ln("a", 0, 3), ln("b", 0, 2)...)), rec.texts())
+}

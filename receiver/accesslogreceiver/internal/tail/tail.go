@@ -544,6 +544,16 @@ func (t *Tailer) Poll(ctx context.Context) (fileErrs []FileError, more bool, err
 			}
 			f.setFP(c.fp)
 			f.offset, f.skipping = 0, false
+			// The same inode with other content can also be a new file that
+			// reuses a removed file's inode: copytruncate with one backup
+			// deletes a.log.1 and writes a new copy of a.log there. What is
+			// known of that content is not read again.
+			if orig := t.copiedFrom(c, cands, matchedTo, renamed); orig != nil {
+				f.offset, f.skipping = orig.offset, orig.skipping
+			} else if known := t.knownContent(c); known != nil {
+				f.offset, f.skipping = known.offset, known.skipping
+				t.dropFile(known)
+			}
 		}
 		if f == nil && c.gz() && t.compressedCopyOfActive(c) {
 			// Being compressed while the original is still there (or kept
@@ -678,9 +688,15 @@ func (t *Tailer) inspect(p string) (candidate, bool, error) {
 		_ = f.Close()
 		return candidate{}, false, err
 	}
-	if !fi.Mode().IsRegular() || fi.Size() == 0 {
+	if !fi.Mode().IsRegular() || fi.Size() == 0 && strings.HasSuffix(p, ".gz") {
 		_ = f.Close()
 		return candidate{}, false, nil
+	}
+	if fi.Size() == 0 {
+		// An empty file takes part in matching by inode: a file truncated to
+		// nothing (copytruncate before the writer wrote again) is seen as
+		// truncated, and what it held stays known by fingerprint for its copy.
+		return candidate{id: idOf(fi), path: p, f: f, size: 0}, true, nil
 	}
 	var fp []byte
 	if strings.HasSuffix(p, ".gz") {
@@ -729,6 +745,9 @@ func gzipHead(f *os.File, size int64, n int) (head []byte, ok bool, err error) {
 // device number) or c is a .gz (the file was rotated and compressed: its
 // offset counts the same bytes as the archive's decompressed offset).
 func (t *Tailer) findByFingerprint(c candidate, present map[fileID]bool) *file {
+	if len(c.fp) == 0 {
+		return nil // an empty file: nothing to recognise it by
+	}
 	var best *file
 	bestLen := -1
 	for _, f := range t.files {
@@ -750,6 +769,34 @@ func (t *Tailer) findByFingerprint(c candidate, present map[fileID]bool) *file {
 		best.offset, best.skipping = 0, false
 	}
 	return best
+}
+
+// knownContent returns the entry, known by fingerprint only (the content a
+// file held before it was truncated), whose content c holds past the entry's
+// offset, or nil. Unlike findByFingerprint it is for a candidate already
+// matched by inode, and it never changes the entry.
+func (t *Tailer) knownContent(c candidate) *file {
+	if c.gz() || len(c.fp) == 0 {
+		return nil
+	}
+	for _, k := range t.files {
+		if k.id.known() || k.matched == t.pollNum || k.offset <= 0 || c.size < k.offset || !k.continuedBy(&c) {
+			continue
+		}
+		return k
+	}
+	return nil
+}
+
+// dropFile forgets a tracked entry that has been taken over by another.
+func (t *Tailer) dropFile(k *file) {
+	for i, f := range t.files {
+		if f == k {
+			t.files = append(t.files[:i], t.files[i+1:]...)
+			t.dirty = true
+			return
+		}
+	}
 }
 
 // copiedFrom returns the file still present under its own name of which c,
