@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -70,7 +69,7 @@ type accessLogReceiver struct {
 	cancel     context.CancelFunc
 	done       chan struct{}
 	unregister func()
-	failing    string // the file errors last reported, to report changes only
+	health     health // files that cannot be read, batches the pipeline keeps refusing
 	retryFirst time.Duration
 	retryWarns retryWarnings
 	saveWarned time.Time // last warning about failed checkpoint saves
@@ -117,6 +116,7 @@ func tailConfig(cfg *Config) tail.Config {
 // Start restores checkpoints and starts polling.
 func (r *accessLogReceiver) Start(ctx context.Context, host component.Host) error {
 	r.host = host
+	r.health.host, r.health.logger = host, r.set.Logger
 	tb, err := metadata.NewTelemetryBuilder(r.set.TelemetrySettings)
 	if err != nil {
 		return err
@@ -237,23 +237,14 @@ func (r *accessLogReceiver) run(ctx context.Context) {
 // reportFiles reports unreadable files as a recoverable error, and recovery as OK.
 func (r *accessLogReceiver) reportFiles(errs []tail.FileError) {
 	if len(errs) == 0 {
-		if r.failing != "" {
-			r.failing = ""
-			r.set.Logger.Info("all files readable again")
-			componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
-		}
+		r.health.setFiles(nil)
 		return
 	}
 	joined := make([]error, len(errs))
 	for i, e := range errs {
 		joined[i] = e
 	}
-	err := errors.Join(joined...)
-	if key := err.Error(); key != r.failing {
-		r.failing = key
-		r.set.Logger.Warn("cannot read files; retrying every poll", zap.Error(err))
-		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
-	}
+	r.health.setFiles(errors.Join(joined...))
 }
 
 // Consume turns a batch into log records and delivers it, retrying until the
@@ -289,6 +280,7 @@ func (r *accessLogReceiver) deliver(ctx context.Context, ld plog.Logs, n int, pa
 		err := r.next.ConsumeLogs(octx, ld)
 		r.obs.EndLogsOp(octx, "json", n, err)
 		if err == nil {
+			r.health.deliverySucceeded()
 			r.stats.recordsEmitted.Add(uint64(n))
 			r.tb.ReceiverAccesslogRecordsEmitted.Add(ctx, int64(n))
 			return nil
@@ -303,6 +295,7 @@ func (r *accessLogReceiver) deliver(ctx context.Context, ld plog.Logs, n int, pa
 		}
 		r.stats.retries.Add(1)
 		r.tb.ReceiverAccesslogDeliveryRetries.Add(ctx, 1)
+		r.health.deliveryFailed(err, time.Now())
 		// A refusal that says when to come back (the ratelimit processor's
 		// RESOURCE_EXHAUSTED with RetryInfo) is waited out as asked; other
 		// errors get the exponential backoff.
