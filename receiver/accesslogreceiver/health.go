@@ -12,9 +12,10 @@ import (
 )
 
 // deliveryUnhealthyAfter is how long deliveries must keep failing before the
-// receiver reports a recoverable error: a refusal now and then is ordinary
-// back-pressure (memory limiter, rate limit), not ill health.
-const deliveryUnhealthyAfter = 10 * time.Second
+// receiver reports a recoverable error: a momentary refusal (the memory
+// limiter's) is ordinary back-pressure, not ill health. A refusal that says
+// when to come back (RetryInfo: the rate limit) never counts.
+const deliveryUnhealthyAfter = 2 * time.Second
 
 // health combines the two reasons the receiver reports a recoverable error,
 // files it cannot read (polling goroutine) and a pipeline that keeps refusing
@@ -42,6 +43,9 @@ func (h *health) setFiles(err error) {
 // deliveryFailed notes a refused batch; refusals are reported once they have
 // lasted deliveryUnhealthyAfter.
 func (h *health) deliveryFailed(err error, now time.Time) {
+	if _, paced := retryDelay(err); paced {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.failingSince.IsZero() {

@@ -6,9 +6,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 type statusHost struct {
@@ -33,7 +38,7 @@ func TestHealthReportsLastingRefusalsAndRecovery(t *testing.T) {
 	refused := errors.New("sending queue is full")
 
 	h.deliveryFailed(refused, t0)
-	h.deliveryFailed(refused, t0.Add(5*time.Second))
+	h.deliveryFailed(refused, t0.Add(deliveryUnhealthyAfter/2))
 	assert.Empty(t, host.events, "a short run of refusals is back-pressure, not ill health")
 
 	h.deliveryFailed(refused, t0.Add(deliveryUnhealthyAfter))
@@ -56,4 +61,16 @@ func TestHealthReportsLastingRefusalsAndRecovery(t *testing.T) {
 	h.setFiles(nil)
 	h.deliverySucceeded()
 	assert.Len(t, host.events, 4, "nothing more to report")
+}
+
+func TestHealthIgnoresPacedRefusals(t *testing.T) {
+	host := &statusHost{}
+	h := &health{host: host, logger: zap.NewNop()}
+	t0 := time.Now()
+	st, err := status.New(codes.ResourceExhausted, "rate limited").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)})
+	require.NoError(t, err)
+	for i := range 10 {
+		h.deliveryFailed(st.Err(), t0.Add(time.Duration(i)*time.Second))
+	}
+	assert.Empty(t, host.events, "rate-limit refusals are pacing, not ill health")
 }
