@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 const benchRecords = 100
@@ -75,21 +77,21 @@ func BenchmarkProcessLogs(b *testing.B) {
 			ld := plog.NewLogs()
 			ctx := context.Background()
 			b.ReportAllocs()
-			cpu0 := processCPUTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if bc.dirty || bc.name == "12-attrs-200B-body-pii" {
-					c := processCPUTime()
+					c := cputime.Process()
 					b.StopTimer()
 					src.CopyTo(ld)
 					b.StartTimer()
-					cpu0 += processCPUTime() - c // the copy is not the processor's work
+					cpu0 += cputime.Process() - c // the copy is not the processor's work
 				} else {
 					ld = src // nothing matches: the batch is never modified
 				}
 				_, _ = p.processLogs(ctx, ld)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRecords, "ns/record")
-			b.ReportMetric(float64(processCPUTime()-cpu0)/float64(b.N)/benchRecords, "cpu-ns/record")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N)/benchRecords, "cpu-ns/record")
 		})
 	}
 }
@@ -105,7 +107,7 @@ func BenchmarkIterateBaseline(b *testing.B) {
 	ld := benchLogs("", false)
 	lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	b.ReportAllocs()
-	cpu0 := processCPUTime()
+	cpu0 := cputime.Process()
 	n := 0
 	for b.Loop() {
 		for i := 0; i < lrs.Len(); i++ {
@@ -118,5 +120,5 @@ func BenchmarkIterateBaseline(b *testing.B) {
 	}
 	require.Positive(b, n)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRecords, "ns/record")
-	b.ReportMetric(float64(processCPUTime()-cpu0)/float64(b.N)/benchRecords, "cpu-ns/record")
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N)/benchRecords, "cpu-ns/record")
 }

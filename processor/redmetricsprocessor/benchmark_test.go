@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/metadata"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 // fresh returns a copy of s in its own allocation: receivers decode
@@ -77,6 +79,13 @@ const benchSeries = 1000
 type cpuMeter struct {
 	start time.Duration
 	ok    bool
+}
+
+// processUserCPU is the CPU time of the whole test process (all goroutines,
+// GC included).
+func processUserCPU() (time.Duration, bool) {
+	n := cputime.Process()
+	return time.Duration(n), n > 0
 }
 
 // startCPU is called right before the b.Loop loop (after warm-up).

@@ -22,6 +22,8 @@ import (
 
 	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/metadata"
 	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/tail"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 // writeSeedShapes writes n lines cycling through the three seed shapes
@@ -196,7 +198,7 @@ func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		cpuStart := processCPUTime()
+		cpuStart := cputime.Process()
 		require.NoError(b, rcv.Start(context.Background(), componenttest.NewNopHost()))
 		select {
 		case <-done:
@@ -204,7 +206,7 @@ func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool
 			b.Fatalf("only %d of %d lines after 5 minutes", count.Load(), lines)
 		}
 		elapsed += time.Since(start)
-		cpu += processCPUTime() - cpuStart
+		cpu += cputime.Process() - cpuStart
 		runtime.ReadMemStats(&after)
 		allocated += after.TotalAlloc - before.TotalAlloc
 		mallocs += after.Mallocs - before.Mallocs

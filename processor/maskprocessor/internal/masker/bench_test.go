@@ -3,6 +3,8 @@ package masker
 import (
 	"strings"
 	"testing"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 // A 200-byte log message with timestamps, ids, durations and a path: the
@@ -31,11 +33,11 @@ func BenchmarkMaskText(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.in)))
 			var st Stats
-			cpu0 := processCPUTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				_, _ = m.MaskText(bc.in, &st)
 			}
-			b.ReportMetric(float64(processCPUTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 var seedShapes = []struct{ name, line string }{
@@ -30,7 +32,7 @@ func BenchmarkParseLine(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			n := 0
-			cpuStart := processCPUTime()
+			cpuStart := cputime.Process()
 			for b.Loop() {
 				if n == batchLines || batch == "" {
 					// A new batch, as the receiver starts one per delivery.
@@ -46,7 +48,7 @@ func BenchmarkParseLine(b *testing.B) {
 			}
 			// Wall time is inflated when other jobs share the machine; the
 			// process's CPU time (GC included) is the steadier figure.
-			if cpu := processCPUTime() - cpuStart; cpu > 0 {
+			if cpu := cputime.Process() - cpuStart; cpu > 0 {
 				b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 			}
 		})

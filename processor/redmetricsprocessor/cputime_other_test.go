@@ -1,7 +1,0 @@
-//go:build !unix
-
-package redmetricsprocessor
-
-import "time"
-
-func processUserCPU() (time.Duration, bool) { return 0, false }
