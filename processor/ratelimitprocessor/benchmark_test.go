@@ -3,7 +3,6 @@ package ratelimitprocessor
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/redline-otel/redline/processor/ratelimitprocessor/internal/redistest"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 // benchLogs is a request of n records from 4 services, 5 methods and the
@@ -60,26 +61,17 @@ func BenchmarkLocal(b *testing.B) {
 				// a partly dropped request is modified. Steady state from here.
 				_, _ = p.processLogs(ctx, benchLogs(n))
 				b.ReportAllocs()
-				cpu := cpuTime()
+				cpu := time.Duration(cputime.Process())
 				for b.Loop() {
 					_, _ = p.processLogs(ctx, ld)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 				// CPU time is what the record costs; wall time on a shared
 				// machine also counts the time other processes ran.
-				b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
+				b.ReportMetric(float64((time.Duration(cputime.Process())-cpu).Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 			})
 		}
 	}
-}
-
-// cpuTime is the CPU time (user and system) of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRedis measures one processor against a real redis-server with

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redline-otel/redline/internal/cputime"
 )
 
 // BenchmarkWriteParallel writes from ten goroutines, as the exporter's
@@ -134,11 +136,11 @@ func BenchmarkSweepWalk(b *testing.B) {
 // measures the wait for a core.
 type cpuClock struct{ start time.Duration }
 
-func startCPU() cpuClock { return cpuClock{start: processCPU()} }
+func startCPU() cpuClock { return cpuClock{start: time.Duration(cputime.Process())} }
 
 func (c cpuClock) report(b *testing.B) {
 	b.Helper()
-	b.ReportMetric((processCPU()-c.start).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((time.Duration(cputime.Process())-c.start).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkBareFilesystem does the same file-system work as one Write with
