@@ -970,22 +970,9 @@ func (t *Tailer) read(ctx context.Context, f *file, now time.Time, final bool) (
 	limit := f.offset + t.cfg.MaxBytesPerPoll
 	sc := t.sc
 	sc.reset(io.NewSectionReader(f.f, f.offset, 1<<62), f.offset, f.skipping)
-	b := t.startBatch(f, sc)
-	for {
-		line, off, truncated, ok := sc.next()
-		if !ok {
-			break
-		}
-		t.add(b, line, off, truncated)
-		if t.batchFull(b) {
-			if err := t.deliver(ctx, f, sc); err != nil {
-				return false, err
-			}
-			b = t.startBatch(f, sc)
-			if sc.pos >= limit {
-				return true, nil
-			}
-		}
+	b, full, err := t.scanLines(ctx, f, sc, limit)
+	if err != nil || full {
+		return full, err
 	}
 	if sc.err != nil {
 		if err := t.deliver(ctx, f, sc); err != nil {
@@ -1027,19 +1014,9 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 	}
 	sc := t.sc
 	sc.reset(zr, f.offset, f.skipping)
-	b := t.startBatch(f, sc)
-	for {
-		line, off, truncated, ok := sc.next()
-		if !ok {
-			break
-		}
-		t.add(b, line, off, truncated)
-		if t.batchFull(b) {
-			if err := t.deliver(ctx, f, sc); err != nil {
-				return err
-			}
-			b = t.startBatch(f, sc)
-		}
+	b, _, err := t.scanLines(ctx, f, sc, 0)
+	if err != nil {
+		return err
 	}
 	if sc.err != nil {
 		if err := t.deliver(ctx, f, sc); err != nil {
@@ -1069,6 +1046,29 @@ func (t *Tailer) readGzip(ctx context.Context, f *file) error {
 }
 
 // startBatch starts a batch of f where sc stands.
+// scanLines adds the scanner's complete lines to batches and delivers each
+// batch that fills up. It stops at the end of the input or, with limit > 0,
+// after the first delivery past limit (full). It returns the open batch.
+func (t *Tailer) scanLines(ctx context.Context, f *file, sc *scanner, limit int64) (b *Batch, full bool, err error) {
+	b = t.startBatch(f, sc)
+	for {
+		line, off, truncated, ok := sc.next()
+		if !ok {
+			return b, false, nil
+		}
+		t.add(b, line, off, truncated)
+		if t.batchFull(b) {
+			if err := t.deliver(ctx, f, sc); err != nil {
+				return nil, false, err
+			}
+			b = t.startBatch(f, sc)
+			if limit > 0 && sc.pos >= limit {
+				return b, true, nil
+			}
+		}
+	}
+}
+
 func (t *Tailer) startBatch(f *file, sc *scanner) *Batch {
 	b := &t.batch
 	b.Path = f.path
