@@ -47,7 +47,7 @@ func ids(names ...string) []component.ID {
 func TestDefaultConfigLoads(t *testing.T) {
 	cfg := loadDefaultConfig(t)
 
-	assert.Equal(t, ids("healthz", "file_storage"), []component.ID(cfg.Service.Extensions))
+	assert.Equal(t, ids("healthz", "file_storage", "storage_guard"), []component.ID(cfg.Service.Extensions))
 
 	want := map[string]struct{ receivers, processors, exporters []string }{
 		"logs":          {[]string{"accesslog", "otlp"}, []string{"memory_limiter", "ratelimit", "mask", "redmetrics"}, []string{"redmetrics", "debug"}},
@@ -122,10 +122,20 @@ func TestDefaultConfigNeverAcknowledgesEarly(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("config", "collector.yaml"))
 	require.NoError(t, err)
 	var doc struct {
+		Extensions map[string]map[string]any `yaml:"extensions"`
+		Receivers  map[string]map[string]any `yaml:"receivers"`
 		Processors map[string]map[string]any `yaml:"processors"`
 		Exporters  map[string]map[string]any `yaml:"exporters"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &doc))
+
+	// Everything is stored through the guard, which stands in front of
+	// file_storage: on a full disk file_storage alone lets the persistent
+	// queue delete items (see extension/storageguardextension).
+	assert.Equal(t, "file_storage", doc.Extensions["storage_guard"]["storage"])
+	assert.Equal(t, doc.Extensions["file_storage"]["directory"], doc.Extensions["storage_guard"]["directory"],
+		"the guard watches file_storage's directory")
+	assert.Equal(t, "storage_guard", doc.Receivers["accesslog"]["storage"])
 
 	assert.Equal(t, "refuse", doc.Processors["ratelimit"]["action"], "a dropped record would be checkpointed as delivered")
 	assert.NotContains(t, doc.Processors, "batch")
@@ -136,7 +146,7 @@ func TestDefaultConfigNeverAcknowledgesEarly(t *testing.T) {
 			continue
 		}
 		queued++
-		assert.Equal(t, "file_storage", q["storage"], "%s: the queue must be persistent", name)
+		assert.Equal(t, "storage_guard", q["storage"], "%s: the queue must be persistent, through the guard", name)
 		assert.Equal(t, true, q["block_on_overflow"], "%s: a full queue must push back, not fail and be retried", name)
 	}
 	assert.GreaterOrEqual(t, queued, 3)

@@ -660,7 +660,9 @@ func checkWritablePaths(t *testing.T, w workload, c corev1.Container, cfg rawCon
 	}
 	for _, id := range cfg.idsOfType("receivers", "accesslog") {
 		storage := cfg.str(t, "receivers", id, "storage")
-		assert.Equal(t, "file_storage", componentType(storage), "accesslog keeps checkpoints in file_storage")
+		require.Equal(t, "storage_guard", componentType(storage), "accesslog keeps checkpoints through storage_guard")
+		assert.Equal(t, "file_storage", componentType(cfg.str(t, "extensions", storage, "storage")),
+			"the guard stands in front of file_storage")
 		for _, glob := range cfg.strings("receivers", id, "include") {
 			vm := mountFor(c, glob)
 			require.NotNil(t, vm, "accesslog include %s is on no mount", glob)

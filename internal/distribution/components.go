@@ -26,6 +26,7 @@ import (
 
 	"github.com/redline-otel/redline/exporter/payloadcapture"
 	"github.com/redline-otel/redline/extension/healthzextension"
+	"github.com/redline-otel/redline/extension/storageguardextension"
 	"github.com/redline-otel/redline/processor/maskprocessor"
 	"github.com/redline-otel/redline/processor/ratelimitprocessor"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor"
@@ -43,6 +44,7 @@ func Components() (otelcol.Factories, error) {
 		healthzextension.NewFactory(),
 		zpagesextension.NewFactory(),
 		filestorage.NewFactory(),
+		storageguardextension.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
 	}

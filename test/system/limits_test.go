@@ -152,6 +152,29 @@ func fill(t *testing.T, dir string, keep int64) string {
 	return path
 }
 
+// usage lists the files of dir with the disk each takes, and the free space
+// left: what a full-disk scenario's figures need to be read.
+func usage(t *testing.T, dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		alloc := info.Size()
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			alloc = st.Blocks * 512
+		}
+		fmt.Fprintf(&b, "%s %d KiB, ", e.Name(), alloc>>10)
+	}
+	fmt.Fprintf(&b, "free %d KiB", freeBytes(t, dir)>>10)
+	return b.String()
+}
+
 // 9. Disk full: payload captures and the checkpoint and queue storage on
 // small tmpfs mounts. Captures fill their disk: redline keeps running and
 // delivering, counts the failures and shows payloadcapture degraded on
@@ -168,6 +191,9 @@ func TestDiskFull(t *testing.T) {
 	r := f.start(t, map[string]string{
 		"REDLINE_PAYLOAD_CAPTURE": "true",
 		"REDLINE_PAYLOAD_DIR":     captures,
+		// The storage disk is 4 MiB and the filler leaves 256 KiB: a 1 MiB
+		// reserve makes storage_guard refuse new queue items before it.
+		"REDLINE_STORAGE_MIN_FREE_MIB": "1",
 	})
 	w, err := newSeqWriter(filepath.Join(f.logs, "access.jsonl"), 9)
 	require.NoError(t, err)
@@ -192,6 +218,8 @@ func TestDiskFull(t *testing.T) {
 		fams["written"] = metricSum(m, "otelcol_exporter_payloadcapture_captures_written", nil)
 		fams["enqueue_failed"] = metricSum(m, "otelcol_exporter_enqueue_failed_log_records", map[string]string{"exporter": "otlp"})
 		fams["retries"] = metricSum(m, "otelcol_receiver_accesslog_delivery_retries", nil)
+		fams["guard_refused"] = metricSum(m, "otelcol_storage_guard_refused_writes", nil)
+		fams["guard_no_space"] = metricSum(m, "otelcol_storage_guard_no_space_errors", nil)
 	}
 
 	// Phase A: the capture disk fills.
@@ -231,10 +259,6 @@ func TestDiskFull(t *testing.T) {
 		writtenBefore, fams["written"], captureStatus, captureMessage)
 
 	// Phase C: the storage disk fills while the backend is down.
-	if knownFailure(t, "a full storage disk loses queued records inside the collector's persistent queue (exporterhelper v0.158.0 getNextItem deletes an item whose read bookkeeping fails with ENOSPC)") {
-		report(t, "captures: %.0f failures (no_space), recovered=%v, %.0f written; storage-full phases left out", failuresA, recovered, fams["written"])
-		return
-	}
 	f.sink.stop()
 	filler := fill(t, f.storage, 256<<10)
 	var health componentsReport
@@ -258,17 +282,47 @@ func TestDiskFull(t *testing.T) {
 	assert.NotEmpty(t, notOK, "storage full: /health/components shows no component in error (status %q)", health.Status)
 
 	// Phase D: free the storage disk, bring the backend back: everything arrives.
+	t.Logf("storage while full: %s", usage(t, f.storage))
 	require.NoError(t, os.Remove(filler))
+	t.Logf("storage after freeing: %s", usage(t, f.storage))
 	f.sink.start(t)
 	require.NoError(t, w.write(1000))
 	f.sink.waitDelivered(w.written(), 3*time.Minute)
 	otlpRange := [2]int64{otlpSeqBase, otlpSeqBase + payloads.written()}
 	tl := f.sink.tallyRange(0, w.written(), [][2]int64{otlpRange})
-	otlpTl := f.sink.tallyRange(otlpSeqBase, payloads.written(), [][2]int64{{0, w.written()}})
+	// waitDelivered waits for the file's lines; OTLP records may land a little later.
+	var otlpTl tally
+	eventually(time.Minute, 200*time.Millisecond, func() bool {
+		otlpTl = f.sink.tallyRange(otlpSeqBase, payloads.written(), [][2]int64{{0, w.written()}})
+		return otlpTl.lost == 0
+	})
 	scrapeInto()
-	report(t, "captures: %.0f failures (no_space), recovered=%v, %.0f written; storage full: enqueue failures %.0f, accesslog retries %.0f, health %q %v; after freeing: file %s; otlp %s; running=%v",
-		failuresA, recovered, fams["written"], fams["enqueue_failed"], fams["retries"], health.Status, notOK, tl, otlpTl, !r.exited())
+	report(t, "captures: %.0f failures (no_space), recovered=%v, %.0f written; storage full: enqueue failures %.0f, storage_guard refusals %.0f and no-space errors %.0f, accesslog retries %.0f, health %q %v; after freeing: file %s; otlp %s; running=%v",
+		failuresA, recovered, fams["written"], fams["enqueue_failed"], fams["guard_refused"], fams["guard_no_space"], fams["retries"], health.Status, notOK, tl, otlpTl, !r.exited())
 	require.False(t, r.exited(), "redline exited: %v", r.exitErr)
 	assert.Zero(t, tl.lost, "file lines lost")
 	assert.Zero(t, otlpTl.lost, "OTLP records lost")
+
+	// Phase E: something else fills the storage disk to the last byte while
+	// lines wait in the queue for a backend that is down, then the backend
+	// returns: the queue's own bookkeeping may now fail for lack of space,
+	// and storage_guard holds the read until space is freed instead of
+	// letting the queue drop the item.
+	if knownFailure(t, "a storage disk filled to the last byte by another process while large items wait in the queue: the queue read that storage_guard retries does not succeed again after space is freed, and the queue stalls (nothing is deleted, nothing lost, nothing sent)") {
+		return
+	}
+	f.sink.stop()
+	require.NoError(t, w.write(2000))
+	time.Sleep(3 * time.Second) // the receiver reads and enqueues them
+	filler = fill(t, f.storage, 0)
+	f.sink.start(t)
+	time.Sleep(5 * time.Second) // the backend is back while the disk is full
+	scrapeInto()
+	noSpaceWhileFull := fams["guard_no_space"]
+	require.False(t, r.exited(), "redline exited when the storage disk filled to the last byte: %v", r.exitErr)
+	require.NoError(t, os.Remove(filler))
+	tlE := f.sink.waitDelivered(w.written(), time.Minute)
+	report(t, "disk filled to the last byte with 2,000 lines queued: storage_guard no-space errors %.0f; after freeing: file %s; running=%v; storage: %s",
+		noSpaceWhileFull, tlE, !r.exited(), usage(t, f.storage))
+	assert.Zero(t, tlE.lost, "file lines lost after the disk filled to the last byte:\n%s", r.logTail(40))
 }
