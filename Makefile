@@ -88,6 +88,10 @@ bench: ## Go benchmarks of every package (benchstat-comparable)
 bench-e2e: ## redline vs the contrib reference collector end to end (BENCH_LINES, BENCH_RUNS, BENCH_SCENARIOS); writes bench/RESULTS.md
 	cd bench && $(GO) run ./cmd/benchrun
 
+.PHONY: bench-profile
+bench-profile: ## CPU and allocation profiles of scenario D, run in-process (BENCH_LINES; PROFILE_ARGS, e.g. -profiles=false); writes bench/_work/profile/
+	cd bench && $(GO) run ./cmd/profile -lines $${BENCH_LINES:-2000000} $${PROFILE_ARGS:-}
+
 .PHONY: fuzz
 fuzz: ## every fuzz target for FUZZTIME (60s) each
 	@for pkg in $$($(GO) list $(PKGS)); do \

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strings"
@@ -234,6 +235,32 @@ func TestRateWindow(t *testing.T) {
 	assert.Equal(t, uint64(1), s.RequestsInWindow(now+int64(10*time.Minute)))
 }
 
+// TestRateWindowCurrentSecond: the running second's count is kept apart from
+// the ring and moved into it when a later second starts, also across a gap
+// and when the clock steps back.
+func TestRateWindowCurrentSecond(t *testing.T) {
+	a := newAgg(t, nil)
+	var kb KeyBuilder
+	k := key(&kb, statusclass.Success, "s", "o")
+	sec := func(n int64) int64 { return t0 + n*int64(time.Second) }
+	for range 2 {
+		a.Record(k, &Sample{}, sec(0))
+	}
+	var s *Series
+	a.Each(func(x *Series) { s = x })
+	assert.Equal(t, uint64(2), s.RequestsInWindow(sec(0)))
+	for range 3 {
+		a.Record(k, &Sample{}, sec(5))
+	}
+	a.Record(k, &Sample{}, sec(4)) // a step back counts into second 5
+	assert.Equal(t, uint64(6), s.RequestsInWindow(sec(5)))
+	assert.Equal(t, uint64(6), s.RequestsInWindow(sec(59)))
+	assert.Equal(t, uint64(4), s.RequestsInWindow(sec(60)), "second 0 left the window")
+	a.Record(k, &Sample{}, sec(64))
+	assert.Equal(t, uint64(5), s.RequestsInWindow(sec(64)), "seconds 5 and 64")
+	assert.Equal(t, uint64(1), s.RequestsInWindow(sec(65)), "second 5 left the window")
+}
+
 func TestQuantile(t *testing.T) {
 	bounds := []float64{1, 2, 4}
 	for _, tc := range []struct {
@@ -298,6 +325,39 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// TestSeriesBeyondInlineSizes: keys, bucket counts and sum fields too large
+// for a series' own block are allocated apart and work the same.
+func TestSeriesBeyondInlineSizes(t *testing.T) {
+	bounds := make([]float64, inlineBuckets+3)
+	for i := range bounds {
+		bounds[i] = float64(i + 1)
+	}
+	a := newAgg(t, func(c *Config) { c.Bounds, c.SumFields = bounds, inlineSums+2 })
+	var kb KeyBuilder
+	long := strings.Repeat("operation/", 10)
+	for _, op := range []string{"short", long} {
+		smp := &Sample{Duration: 2.5, HasDuration: true, Sums: make([]float64, inlineSums+2), SumSet: 1 << (inlineSums + 1)}
+		smp.Sums[inlineSums+1] = 7
+		k := key(&kb, statusclass.Success, "svc", op)
+		a.Record(k, smp, t0)
+		a.Record(k, smp, t0)
+	}
+	got := map[string]*Series{}
+	a.Each(func(s *Series) { got[s.Dims[1].Value] = s })
+	require.Len(t, got, 2)
+	for _, op := range []string{"short", long} {
+		s := got[op]
+		require.NotNil(t, s, op)
+		assert.Len(t, s.Duration.Buckets, len(bounds)+1)
+		assert.Equal(t, uint64(2), s.Duration.Buckets[2], "2.5 falls in (2, 3]")
+		assert.Len(t, s.Sums, inlineSums+2)
+		assert.InDelta(t, 14.0, s.Sums[inlineSums+1], 1e-12)
+		assert.Equal(t, "svc", s.Dims[0].Value)
+		assert.Equal(t, uint64(2), s.Count)
+	}
+	assert.Greater(t, len(got[long].Key), inlineKeyLen)
+}
+
 func TestRecordDoesNotAllocate(t *testing.T) {
 	a := newAgg(t, func(c *Config) { c.ExponentialMaxSize = 160 })
 	var kb KeyBuilder
@@ -358,4 +418,47 @@ func TestRecentSamplesCopyStrings(t *testing.T) {
 	require.NotEmpty(t, rec)
 	assert.Equal(t, strings.Repeat("x", recentIDMax), rec[0].RequestID, "cut to the bound")
 	assert.Equal(t, "NOT_FOUND", rec[0].StatusText)
+}
+
+// BenchmarkRecord10000SeriesRandom records into 10,000 live series in a
+// random order, as the default pipeline does with real traffic (scenario D of
+// bench/ spreads its lines over 15,000 service/operation/class keys): the
+// series no longer fit in the CPU caches, so this measures memory stalls,
+// which BenchmarkRecord1000Series (cache-resident) does not. "processor" and
+// "connector" are the two faces' configurations.
+func BenchmarkRecord10000SeriesRandom(b *testing.B) {
+	for _, face := range []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"processor", func(c *Config) { c.Exemplars, c.Recent, c.Rate = 0, 20, true }},
+		{"connector", func(c *Config) { c.Exemplars, c.Recent, c.Rate = 5, 0, false }},
+	} {
+		b.Run(face.name, func(b *testing.B) {
+			const n = 10000
+			a := newAgg(b, func(c *Config) {
+				c.MaxSeries, c.SumFields = n, 3
+				face.mod(c)
+			})
+			keys := make([][]byte, n)
+			var kb KeyBuilder
+			for i := range keys {
+				keys[i] = bytes.Clone(key(&kb, statusclass.Class(1+i%int(statusclass.Count)), fmt.Sprint("service-", i%20), fmt.Sprint("POST /v1/operation-", i/20)))
+				a.Record(keys[i], &Sample{}, t0)
+			}
+			order := make([]int, 1<<16)
+			rng := uint64(1)
+			for i := range order {
+				rng = rng*6364136223846793005 + 1442695040888963407
+				order[i] = int(rng>>33) % n
+			}
+			smp := &Sample{Duration: 0.1, HasDuration: true, Sums: []float64{1, 2, 3}, SumSet: 0b101, RequestID: "8d1549a3efedce04", StatusText: "OK", TraceID: [16]byte{1}}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				a.Record(keys[order[i&(len(order)-1)]], smp, t0)
+				i++
+			}
+		})
+	}
 }
