@@ -5,16 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 )
-
-// errFrozen is returned for every write of a client that gave up a queue
-// read: writing then could delete the item that read was for.
-var errFrozen = errors.New("storage_guard: client stopped writing after a queue read failed for lack of space; the queue's items stay on disk for the next start")
 
 // client wraps a storage client of the guarded extension.
 //
@@ -24,8 +19,12 @@ var errFrozen = errors.New("storage_guard: client stopped writing after a queue 
 // delete. If the read batch fails, the queue deletes the item: a full disk
 // would turn into lost data. So, for exporters' clients, new items that grow
 // the database file are refused below the reserve (the producer retries
-// them), and a batch that both reads and writes is retried until it succeeds
-// instead of failing.
+// them), and a read whose metadata write fails for lack of space is served
+// without that write: the item is sent, and what is on disk still says it is
+// queued, so a crash before the bookkeeping catches up repeats it instead of
+// losing it. Waiting for space instead would hold the queue's lock, which
+// also stalls the collector's telemetry, and would never end when the queue
+// itself filled the disk, since only sending frees it.
 type client struct {
 	storage.Client
 	guard  *guard
@@ -38,9 +37,8 @@ type client struct {
 	growMu  sync.Mutex
 	growing bool
 
-	frozen    atomic.Bool
-	closeOnce sync.Once
-	closed    chan struct{}
+	warnMu   sync.Mutex
+	lastWarn time.Time
 }
 
 // walkerClient keeps storage.Walker visible when the guarded client has it.
@@ -50,14 +48,11 @@ type walkerClient struct {
 }
 
 func (c walkerClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
-	if c.frozen.Load() {
-		return errFrozen
-	}
 	return c.walker.Walk(ctx, fn)
 }
 
 func wrapClient(inner storage.Client, g *guard, queue bool, dbPath string) storage.Client {
-	c := &client{Client: inner, guard: g, queue: queue, dbPath: dbPath, closed: make(chan struct{})}
+	c := &client{Client: inner, guard: g, queue: queue, dbPath: dbPath}
 	if w, ok := inner.(storage.Walker); ok {
 		return walkerClient{client: c, walker: w}
 	}
@@ -72,16 +67,8 @@ func (c *client) Delete(ctx context.Context, key string) error {
 	return c.Batch(ctx, storage.DeleteOperation(key))
 }
 
-func (c *client) Close(ctx context.Context) error {
-	c.closeOnce.Do(func() { close(c.closed) })
-	return c.Client.Close(ctx)
-}
-
 func (c *client) Batch(ctx context.Context, ops ...*storage.Operation) error {
 	reads, writes, onlySets, deletes := classify(ops)
-	if writes && c.frozen.Load() {
-		return errFrozen
-	}
 	if c.queue && onlySets {
 		return c.addItem(ctx, ops)
 	}
@@ -95,18 +82,19 @@ func (c *client) Batch(ctx context.Context, ops ...*storage.Operation) error {
 	if !isNoSpace(err) {
 		return err
 	}
-	if !(reads && writes) {
+	if !c.queue || !reads || !writes {
 		c.guard.recordNoSpace(ctx, false)
 		return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
 	}
-	return c.retryUntilStored(ctx, ops, err)
+	return c.readWithoutBookkeeping(ctx, ops, err)
 }
 
 // addItem stores a new queue item. Above the reserve it is written. Below it,
-// the item is written only if the file did not grow with the previous one
-// and the space left could take it twice over: a database that drained keeps
-// its pages, and new items fill them without taking disk, whatever the
-// filesystem's free space says.
+// the item is written only if the file did not grow with the previous one: a
+// database that drained keeps its pages, and new items fill them without
+// taking disk, whatever the filesystem's free space says. So the reserve can
+// be overrun by one item at most, which is why it should be several items
+// large.
 func (c *client) addItem(ctx context.Context, ops []*storage.Operation) error {
 	below, free := c.guard.belowReserve()
 	if !below {
@@ -115,9 +103,7 @@ func (c *client) addItem(ctx context.Context, ops []*storage.Operation) error {
 	}
 	c.growMu.Lock()
 	defer c.growMu.Unlock()
-	// An item is tried only while the space left could take it twice over:
-	// the queue's bookkeeping must still fit after it.
-	if c.growing || c.dbPath == "" || free < 2*batchBytes(ops) {
+	if c.growing || c.dbPath == "" {
 		c.guard.recordRefusal(ctx)
 		return fmt.Errorf("%w: %.1f MiB free on %s, below min_free_mib %d; the item is refused so that its sender retries it",
 			storage.ErrStorageFull, float64(free)/mib, c.guard.cfg.Directory, c.guard.cfg.MinFreeMiB)
@@ -148,52 +134,28 @@ func (c *client) setGrowing(growing bool) {
 	c.growMu.Unlock()
 }
 
-// retryUntilStored retries a batch that reads and writes with backoff until
-// it succeeds. It gives up only when the collector stops, the client is
-// closed or ctx ends; the client then refuses every later write, so that
-// what is on disk is the queue as it was before the failed read.
-func (c *client) retryUntilStored(ctx context.Context, ops []*storage.Operation, err error) error {
+// readWithoutBookkeeping serves a queue read whose metadata write failed for
+// lack of space with the gets alone.
+func (c *client) readWithoutBookkeeping(ctx context.Context, ops []*storage.Operation, cause error) error {
 	c.guard.recordNoSpace(ctx, true)
-	logger := c.guard.logger
-	logger.Warn("A queue read failed for lack of space; retrying until space is freed (new items wait meanwhile)", zap.Error(err))
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return c.giveUp(errors.Join(err, ctx.Err()))
-		case <-c.closed:
-			timer.Stop()
-			return c.giveUp(err)
-		case <-c.guard.stopping:
-			timer.Stop()
-			return c.giveUp(err)
+	var gets []*storage.Operation
+	for _, op := range ops {
+		if op.Type == storage.Get {
+			op.Value = nil
+			gets = append(gets, op)
 		}
-		for _, op := range ops {
-			if op.Type == storage.Get {
-				op.Value = nil
-			}
-		}
-		err = c.Client.Batch(ctx, ops...)
-		if err == nil {
-			logger.Info("Queue read succeeded after space was freed", zap.Int("attempts", attempt+1))
-			return nil
-		}
-		if !isNoSpace(err) {
-			return c.giveUp(err)
-		}
-		c.guard.recordNoSpace(ctx, true)
-		wait = min(2*wait, c.guard.cfg.MaxRetryInterval)
 	}
-}
-
-func (c *client) giveUp(err error) error {
-	c.frozen.Store(true)
-	c.guard.logger.Error("Gave up a queue read that failed for lack of space; this queue stops writing so that its items stay on disk and are sent after the next start",
-		zap.Error(err))
-	return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
+	if err := c.Client.Batch(ctx, gets...); err != nil {
+		return errors.Join(cause, err)
+	}
+	c.warnMu.Lock()
+	defer c.warnMu.Unlock()
+	if time.Since(c.lastWarn) >= time.Minute {
+		c.lastWarn = time.Now()
+		c.guard.logger.Warn("No space for the queue's bookkeeping: items are sent without it (after a crash now they would be sent again)",
+			zap.Error(cause))
+	}
+	return nil
 }
 
 // classify tells whether ops read (a get), write (a set or a delete), are
@@ -214,13 +176,4 @@ func classify(ops []*storage.Operation) (reads, writes, onlySets, deletes bool) 
 		}
 	}
 	return reads, writes, onlySets, deletes
-}
-
-// batchBytes is the size of the keys and values a batch sets.
-func batchBytes(ops []*storage.Operation) int64 {
-	var n int64
-	for _, op := range ops {
-		n += int64(len(op.Key) + len(op.Value))
-	}
-	return n
 }

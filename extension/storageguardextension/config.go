@@ -39,10 +39,6 @@ type Config struct {
 	// another process holds open; such a database is left alone.
 	LockTimeout time.Duration `mapstructure:"lock_timeout"`
 
-	// MaxRetryInterval caps the backoff between attempts of a queue read
-	// whose bookkeeping write failed for lack of space.
-	MaxRetryInterval time.Duration `mapstructure:"max_retry_interval"`
-
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -66,9 +62,6 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.LockTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("lock_timeout: must be positive, got %s", cfg.LockTimeout))
-	}
-	if cfg.MaxRetryInterval <= 0 {
-		errs = append(errs, fmt.Errorf("max_retry_interval: must be positive, got %s", cfg.MaxRetryInterval))
 	}
 	return errors.Join(errs...)
 }

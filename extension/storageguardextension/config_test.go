@@ -32,7 +32,6 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.CheckInterval)
 	assert.True(t, cfg.QuarantineCorrupt)
 	assert.Equal(t, time.Second, cfg.LockTimeout)
-	assert.Equal(t, 5*time.Second, cfg.MaxRetryInterval)
 
 	cfg, err = loadConfig(t, "storage_guard/full")
 	require.NoError(t, err)
@@ -41,7 +40,6 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.CheckInterval)
 	assert.False(t, cfg.QuarantineCorrupt)
 	assert.Equal(t, 3*time.Second, cfg.LockTimeout)
-	assert.Equal(t, 30*time.Second, cfg.MaxRetryInterval)
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {

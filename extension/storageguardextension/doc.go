@@ -5,9 +5,10 @@
 // Below a free-space reserve it refuses new sending-queue items (the producer
 // retries them, so nothing is acknowledged that was not stored) while the
 // queue's own bookkeeping and receivers' checkpoints go on using the reserve;
-// a queue read whose bookkeeping write fails for lack of space is retried
-// instead of failing, because the collector's persistent queue deletes an
-// item whose read failed. Before a database is opened it is checked, and a
+// a queue read whose bookkeeping write fails for lack of space is served
+// without it instead of failing, because the collector's persistent queue
+// deletes an item whose read failed. Before a database is opened it is
+// checked, and a
 // damaged one is moved aside, because bbolt can panic on it where nothing can
 // recover.
 //

@@ -55,17 +55,14 @@ type guard struct {
 	degraded bool
 	reason   string
 
-	stopOnce sync.Once
-	stopping chan struct{} // closed when pipelines stop: retries give up
 	doneOnce sync.Once
 	done     chan struct{} // closed at shutdown: the free-space watcher ends
 	wg       sync.WaitGroup
 }
 
 var (
-	_ storage.Extension                     = (*guard)(nil)
-	_ extensioncapabilities.Dependent       = (*guard)(nil)
-	_ extensioncapabilities.PipelineWatcher = (*guard)(nil)
+	_ storage.Extension               = (*guard)(nil)
+	_ extensioncapabilities.Dependent = (*guard)(nil)
 )
 
 func newGuard(cfg *Config, set extension.Settings) (*guard, error) {
@@ -79,7 +76,6 @@ func newGuard(cfg *Config, set extension.Settings) (*guard, error) {
 		telemetry: tb,
 		reserve:   cfg.MinFreeMiB * mib,
 		freeSpace: filesystemFreeBytes,
-		stopping:  make(chan struct{}),
 		done:      make(chan struct{}),
 	}
 	g.free.Store(-1)
@@ -111,25 +107,11 @@ func (g *guard) Start(_ context.Context, host component.Host) error {
 }
 
 func (g *guard) Shutdown(context.Context) error {
-	g.stop()
 	g.doneOnce.Do(func() { close(g.done) })
 	g.wg.Wait()
 	g.telemetry.Shutdown()
 	return nil
 }
-
-// Ready is part of the pipeline watcher: nothing to do.
-func (g *guard) Ready() error { return nil }
-
-// NotReady is called before the pipelines stop: a queue read still waiting
-// for space gives up then (keeping its item on disk), or the exporter's
-// shutdown would wait for free space forever.
-func (g *guard) NotReady() error {
-	g.stop()
-	return nil
-}
-
-func (g *guard) stop() { g.stopOnce.Do(func() { close(g.stopping) }) }
 
 // watch reads free space every check_interval and reports status changes.
 func (g *guard) watch() {

@@ -21,7 +21,6 @@ func createDefaultConfig() component.Config {
 		CheckInterval:     time.Second,
 		QuarantineCorrupt: true,
 		LockTimeout:       time.Second,
-		MaxRetryInterval:  5 * time.Second,
 	}
 }
 

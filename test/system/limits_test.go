@@ -185,15 +185,16 @@ func usage(t *testing.T, dir string) string {
 func TestDiskFull(t *testing.T) {
 	f := newFixture(t)
 	captures := filepath.Join(f.dir, "captures")
-	mountTmpfs(t, f.storage, "4m")
+	mountTmpfs(t, f.storage, "16m")
 	mountTmpfs(t, captures, "2m")
 
 	r := f.start(t, map[string]string{
 		"REDLINE_PAYLOAD_CAPTURE": "true",
 		"REDLINE_PAYLOAD_DIR":     captures,
-		// The storage disk is 4 MiB and the filler leaves 256 KiB: a 1 MiB
-		// reserve makes storage_guard refuse new queue items before it.
-		"REDLINE_STORAGE_MIN_FREE_MIB": "1",
+		// The storage disk is 16 MiB and the filler leaves 1 MiB: a 4 MiB
+		// reserve (a dozen of the receiver's 1,000-line queue items) makes
+		// storage_guard refuse new queue items before the disk is full.
+		"REDLINE_STORAGE_MIN_FREE_MIB": "4",
 	})
 	w, err := newSeqWriter(filepath.Join(f.logs, "access.jsonl"), 9)
 	require.NoError(t, err)
@@ -260,13 +261,15 @@ func TestDiskFull(t *testing.T) {
 
 	// Phase C: the storage disk fills while the backend is down.
 	f.sink.stop()
-	filler := fill(t, f.storage, 256<<10)
+	filler := fill(t, f.storage, 1<<20)
 	var health componentsReport
 	storageFull := eventually(time.Minute, 100*time.Millisecond, func() bool {
 		require.NoError(t, w.write(500))
 		scrapeInto()
 		health, _ = r.components()
-		return fams["enqueue_failed"] > 0 || fams["retries"] > 0
+		// A refused item, a receiver retry, or a queue read waiting for space
+		// (which holds new items back): each shows the full disk was met.
+		return fams["enqueue_failed"] > 0 || fams["retries"] > 0 || fams["guard_refused"] > 0 || fams["guard_no_space"] > 0
 	})
 	// Keep writing a little while full, so failures repeat.
 	for i := 0; i < 20; i++ {
@@ -276,8 +279,8 @@ func TestDiskFull(t *testing.T) {
 	scrapeInto()
 	health, _ = r.components()
 	require.False(t, r.exited(), "redline exited when the storage disk filled: %v", r.exitErr)
-	assert.True(t, storageFull, "storage full: no enqueue failure nor delivery retry counted (enqueue_failed=%.0f retries=%.0f)",
-		fams["enqueue_failed"], fams["retries"])
+	assert.True(t, storageFull, "storage full: no enqueue failure, delivery retry, refusal or no-space error counted (enqueue_failed=%.0f retries=%.0f refused=%.0f no_space=%.0f)",
+		fams["enqueue_failed"], fams["retries"], fams["guard_refused"], fams["guard_no_space"])
 	notOK := health.notOK()
 	assert.NotEmpty(t, notOK, "storage full: /health/components shows no component in error (status %q)", health.Status)
 
@@ -308,9 +311,6 @@ func TestDiskFull(t *testing.T) {
 	// returns: the queue's own bookkeeping may now fail for lack of space,
 	// and storage_guard holds the read until space is freed instead of
 	// letting the queue drop the item.
-	if knownFailure(t, "a storage disk filled to the last byte by another process while large items wait in the queue: the queue read that storage_guard retries does not succeed again after space is freed, and the queue stalls (nothing is deleted, nothing lost, nothing sent)") {
-		return
-	}
 	f.sink.stop()
 	require.NoError(t, w.write(2000))
 	time.Sleep(3 * time.Second) // the receiver reads and enqueues them

@@ -31,19 +31,6 @@ func scale() float64 {
 func scaled(d time.Duration) time.Duration { return time.Duration(float64(d) * scale()) }
 func scaledN(n int) int                    { return max(1, int(float64(n)*scale())) }
 
-// knownFailure reports whether a check that fails today, for a reason
-// written in docs/reliability.md ("Known failures"), is to be left out: only
-// in CI's subset (REDLINE_SYSTEM_SUBSET=ci). The full suite always runs it,
-// so the failure stays visible until it is fixed.
-func knownFailure(t *testing.T, why string) bool {
-	t.Helper()
-	if os.Getenv("REDLINE_SYSTEM_SUBSET") != "ci" {
-		return false
-	}
-	t.Log("KNOWN FAILURE, left out of the CI subset: " + why)
-	return true
-}
-
 // report prints a scenario's figures in one greppable line.
 func report(t *testing.T, format string, args ...any) {
 	t.Helper()
