@@ -31,6 +31,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	// Registers the zstd and snappy gRPC codecs the sink needs to read what
+	// redline's otlp exporter sends (zstd by default).
+	_ "go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
