@@ -221,3 +221,25 @@ func TestChildOpensWithFileStorage(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// FuzzCheck: whatever a database file holds, Check answers (nil, a
+// *CorruptError or another error) and never takes the process down.
+func FuzzCheck(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good")
+	writeDatabase(f, good, rand.New(rand.NewPCG(5, 5)))
+	content, err := os.ReadFile(good)
+	require.NoError(f, err)
+	f.Add(content)
+	f.Add(content[:len(content)/2])
+	f.Add([]byte("not a database"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "db")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		err := Check(path, time.Second)
+		var corrupt *CorruptError
+		if err != nil && !errors.As(err, &corrupt) {
+			t.Fatalf("Check failed to judge the file: %v", err)
+		}
+	})
+}
