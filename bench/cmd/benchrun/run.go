@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redline-otel/redline/bench/internal/procstat"
+	"github.com/redline-otel/redline/bench/internal/redlineenv"
 	"github.com/redline-otel/redline/bench/internal/report"
 	"github.com/redline-otel/redline/bench/internal/telemetry"
 )
@@ -30,15 +30,6 @@ const pollInterval = 100 * time.Millisecond
 
 // stallLimit ends a run that makes no progress for this long.
 const stallLimit = 60 * time.Second
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // runEnv is the environment of one run: the bench's variables for the
 // scenario files, and redline's own variables so config/collector.yaml binds
@@ -57,32 +48,17 @@ func newRunEnv(dir, input string) (runEnv, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "storage"), 0o755); err != nil {
 		return e, err
 	}
-	ports := make([]int, 4)
-	for i := range ports {
-		p, err := freePort()
-		if err != nil {
-			return e, err
-		}
-		ports[i] = p
+	ports, err := redlineenv.FreePorts()
+	if err != nil {
+		return e, err
 	}
-	e.telemetryPort = ports[0]
+	e.telemetryPort = ports.Telemetry
 	storage := filepath.Join(dir, "storage")
-	e.vars = []string{
+	e.vars = append([]string{
 		"BENCH_INPUT=" + input,
 		"BENCH_STORAGE_DIR=" + storage,
-		"BENCH_TELEMETRY_PORT=" + strconv.Itoa(ports[0]),
-		"REDLINE_ACCESS_LOG_GLOB=" + input,
-		"REDLINE_STORAGE_DIR=" + storage,
-		"REDLINE_EXPORTER=nop",
-		"REDLINE_TELEMETRY_PORT=" + strconv.Itoa(ports[0]),
-		"REDLINE_OTLP_HOST=127.0.0.1",
-		"REDLINE_OTLP_GRPC_PORT=" + strconv.Itoa(ports[1]),
-		"REDLINE_OTLP_HTTP_PORT=" + strconv.Itoa(ports[2]),
-		"REDLINE_HEALTH_HOST=127.0.0.1",
-		"REDLINE_HEALTH_PORT=" + strconv.Itoa(ports[3]),
-		"REDLINE_PAYLOAD_CAPTURE=false",
-		"REDLINE_PAYLOAD_DIR=" + filepath.Join(dir, "captures"),
-	}
+		"BENCH_TELEMETRY_PORT=" + strconv.Itoa(ports.Telemetry),
+	}, redlineenv.Vars(input, storage, filepath.Join(dir, "captures"), ports)...)
 	return e, nil
 }
 

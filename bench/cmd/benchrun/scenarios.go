@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/redline-otel/redline/bench/internal/redlineenv"
 	"github.com/redline-otel/redline/bench/internal/report"
 )
 
@@ -72,7 +73,7 @@ func scenarioDefs(o options, input string) []scenarioDef {
 	// Rate limiting is part of the default pipeline, but its default rate
 	// would turn a throughput test into a test of the limit: the bucket
 	// logic still runs, with a rate no run reaches.
-	d.redline.env = append(d.redline.env, "REDLINE_RATE_LIMIT_PER_SECOND=1000000000")
+	d.redline.env = append(d.redline.env, redlineenv.UnlimitedRate)
 	d.redline.describe = "config/collector.yaml as shipped (accesslog with file_storage checkpoints → memory_limiter → mask → redmetrics → redmetrics connector and forward → ratelimit → exporter), with REDLINE_EXPORTER=nop, the accesslog receiver(s) pointed at the input from the beginning, and REDLINE_RATE_LIMIT_PER_SECOND=1e9"
 	return append(defs, d)
 }

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,6 +31,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -43,6 +43,7 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 
 	"github.com/redline-otel/redline/bench/internal/procstat"
+	"github.com/redline-otel/redline/bench/internal/redlineenv"
 	"github.com/redline-otel/redline/bench/internal/telemetry"
 	"github.com/redline-otel/redline/bench/loggen"
 	"github.com/redline-otel/redline/internal/distribution"
@@ -99,24 +100,14 @@ func run(o options, w io.Writer) error {
 	if err := os.MkdirAll(storage, 0o755); err != nil {
 		return err
 	}
-	ports, err := freePorts(4)
+	ports, err := redlineenv.FreePorts()
 	if err != nil {
 		return err
 	}
-	env := map[string]string{
-		"BENCH_TELEMETRY_PORT":          strconv.Itoa(ports[0]),
-		"REDLINE_ACCESS_LOG_GLOB":       input,
-		"REDLINE_STORAGE_DIR":           storage,
-		"REDLINE_EXPORTER":              "nop",
-		"REDLINE_TELEMETRY_PORT":        strconv.Itoa(ports[0]),
-		"REDLINE_OTLP_HOST":             "127.0.0.1",
-		"REDLINE_OTLP_GRPC_PORT":        strconv.Itoa(ports[1]),
-		"REDLINE_OTLP_HTTP_PORT":        strconv.Itoa(ports[2]),
-		"REDLINE_HEALTH_HOST":           "127.0.0.1",
-		"REDLINE_HEALTH_PORT":           strconv.Itoa(ports[3]),
-		"REDLINE_PAYLOAD_CAPTURE":       "false",
-		"REDLINE_PAYLOAD_DIR":           filepath.Join(out, "captures"),
-		"REDLINE_RATE_LIMIT_PER_SECOND": "1000000000",
+	env := map[string]string{"BENCH_TELEMETRY_PORT": strconv.Itoa(ports.Telemetry)}
+	for _, v := range append(redlineenv.Vars(input, storage, filepath.Join(out, "captures"), ports), redlineenv.UnlimitedRate) {
+		k, val, _ := strings.Cut(v, "=")
+		env[k] = val
 	}
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
@@ -157,7 +148,7 @@ func run(o options, w io.Writer) error {
 		<-done
 	}()
 
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports.Telemetry)
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -297,23 +288,4 @@ func ensureInput(path string, lines int) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
