@@ -73,20 +73,17 @@ func (c *client) Batch(ctx context.Context, ops ...*storage.Operation) error {
 		return c.addItem(ctx, ops)
 	}
 	err := c.Client.Batch(ctx, ops...)
-	if err == nil {
+	switch {
+	case err == nil:
 		if deletes {
 			c.setGrowing(false) // pages inside the file were freed
 		}
 		return nil
+	case c.queue && reads && writes && isNoSpace(err):
+		return c.readWithoutBookkeeping(ctx, ops, err)
+	default:
+		return c.noSpace(ctx, err)
 	}
-	if !isNoSpace(err) {
-		return err
-	}
-	if !c.queue || !reads || !writes {
-		c.guard.recordNoSpace(ctx, false)
-		return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
-	}
-	return c.readWithoutBookkeeping(ctx, ops, err)
 }
 
 // addItem stores a new queue item. Above the reserve it is written. Below it,
@@ -120,12 +117,17 @@ func (c *client) addItem(ctx context.Context, ops []*storage.Operation) error {
 }
 
 func (c *client) write(ctx context.Context, ops []*storage.Operation) error {
-	err := c.Client.Batch(ctx, ops...)
-	if err != nil && isNoSpace(err) {
-		c.guard.recordNoSpace(ctx, false)
-		return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
+	return c.noSpace(ctx, c.Client.Batch(ctx, ops...))
+}
+
+// noSpace counts a failure for lack of space and marks it as
+// storage.ErrStorageFull; other errors (and nil) pass unchanged.
+func (c *client) noSpace(ctx context.Context, err error) error {
+	if err == nil || !isNoSpace(err) {
+		return err
 	}
-	return err
+	c.guard.recordNoSpace(ctx, false)
+	return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
 }
 
 func (c *client) setGrowing(growing bool) {

@@ -52,8 +52,7 @@ type guard struct {
 	lastNoSpace atomic.Int64 // unix nanoseconds of the last ENOSPC, 0 if none
 
 	statusMu sync.Mutex
-	degraded bool
-	reason   string
+	reason   string // why the status is recoverable_error; "" when ok
 
 	doneOnce sync.Once
 	done     chan struct{} // closed at shutdown: the free-space watcher ends
@@ -163,16 +162,15 @@ func (g *guard) updateStatus() {
 
 	g.statusMu.Lock()
 	defer g.statusMu.Unlock()
-	degraded := reason != ""
-	if degraded == g.degraded && reason == g.reason {
+	if reason == g.reason {
 		return
 	}
-	wasDegraded := g.degraded
-	g.degraded, g.reason = degraded, reason
+	wasDegraded := g.reason != ""
+	g.reason = reason
 	if g.host == nil {
 		return
 	}
-	if degraded {
+	if reason != "" {
 		if !wasDegraded {
 			g.logger.Warn("Storage is short of space", zap.String("reason", reason))
 		}

@@ -267,8 +267,8 @@ func TestDiskFull(t *testing.T) {
 		require.NoError(t, w.write(500))
 		scrapeInto()
 		health, _ = r.components()
-		// A refused item, a receiver retry, or a queue read waiting for space
-		// (which holds new items back): each shows the full disk was met.
+		// A refused item, a receiver retry, or a write that failed for lack
+		// of space: each shows the full disk was met.
 		return fams["enqueue_failed"] > 0 || fams["retries"] > 0 || fams["guard_refused"] > 0 || fams["guard_no_space"] > 0
 	})
 	// Keep writing a little while full, so failures repeat.
