@@ -47,7 +47,7 @@ func ids(names ...string) []component.ID {
 func TestDefaultConfigLoads(t *testing.T) {
 	cfg := loadDefaultConfig(t)
 
-	assert.Equal(t, ids("healthz", "file_storage", "storage_guard"), []component.ID(cfg.Service.Extensions))
+	assert.Equal(t, ids("healthz", "pprof", "file_storage", "storage_guard"), []component.ID(cfg.Service.Extensions))
 
 	want := map[string]struct{ receivers, processors, exporters []string }{
 		"logs":          {[]string{"accesslog", "otlp"}, []string{"memory_limiter", "ratelimit", "mask", "redmetrics"}, []string{"redmetrics", "debug"}},
@@ -95,6 +95,7 @@ func TestDefaultConfigStartsAndStops(t *testing.T) {
 	for _, v := range []string{"REDLINE_OTLP_GRPC_PORT", "REDLINE_OTLP_HTTP_PORT", "REDLINE_HEALTH_PORT", "REDLINE_TELEMETRY_PORT"} {
 		t.Setenv(v, "0")
 	}
+	t.Setenv("REDLINE_PPROF_ENDPOINT", "127.0.0.1:0")
 	factories, err := distribution.Components()
 	require.NoError(t, err)
 

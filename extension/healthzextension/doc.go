@@ -5,7 +5,7 @@
 // components as JSON (/metrics) and Prometheus text (/metrics/prometheus).
 //
 // Readiness and liveness follow the collector's own signals: component status
-// events (componentstatus.Watcher) and pipeline start and stop notifications
+// events (extensioncapabilities.ComponentStatusWatcher) and pipeline start and stop notifications
 // (extensioncapabilities.PipelineWatcher). Other components register their
 // live state through internal/snapshot, which finds this extension among the
 // host's extensions.

@@ -24,11 +24,11 @@ import (
 )
 
 var (
-	_ extension.Extension                   = (*healthzExtension)(nil)
-	_ componentstatus.Watcher               = (*healthzExtension)(nil)
-	_ extensioncapabilities.PipelineWatcher = (*healthzExtension)(nil)
-	_ extensioncapabilities.Dependent       = (*healthzExtension)(nil)
-	_ snapshot.Registry                     = (*healthzExtension)(nil)
+	_ extension.Extension                          = (*healthzExtension)(nil)
+	_ extensioncapabilities.ComponentStatusWatcher = (*healthzExtension)(nil)
+	_ extensioncapabilities.PipelineWatcher        = (*healthzExtension)(nil)
+	_ extensioncapabilities.Dependent              = (*healthzExtension)(nil)
+	_ snapshot.Registry                            = (*healthzExtension)(nil)
 )
 
 // healthzExtension adapts the collector's status signals to the status
@@ -158,10 +158,12 @@ func (e *healthzExtension) Dependencies() []component.ID {
 	return nil
 }
 
-// ComponentStatusChanged records every component status event. The
-// collector calls it while holding its status reporter's lock, so it must
-// stay quick.
-func (e *healthzExtension) ComponentStatusChanged(source *componentstatus.InstanceID, event *componentstatus.Event) {
+// Changed records every component status event. The collector may call it
+// concurrently, and before Start or after Shutdown; it must stay quick.
+// (Since collector v0.165.0 this is the only way status reaches an
+// extension: the service no longer calls componentstatus.Watcher's
+// ComponentStatusChanged, which compiled on without ever being called.)
+func (e *healthzExtension) Changed(source *componentstatus.InstanceID, event *componentstatus.Event) {
 	if source == nil || event == nil {
 		return
 	}

@@ -104,7 +104,7 @@ func TestLifecycleStates(t *testing.T) {
 			name: "starting",
 			apply: func() {
 				for _, id := range all {
-					ext.ComponentStatusChanged(id, componentstatus.NewEvent(componentstatus.StatusStarting))
+					ext.Changed(id, componentstatus.NewEvent(componentstatus.StatusStarting))
 				}
 			},
 			want: want{200, 503, 200, "starting", "collector is starting"},
@@ -113,7 +113,7 @@ func TestLifecycleStates(t *testing.T) {
 			name: "components ok, pipelines not yet ready",
 			apply: func() {
 				for _, id := range all {
-					ext.ComponentStatusChanged(id, componentstatus.NewEvent(componentstatus.StatusOK))
+					ext.Changed(id, componentstatus.NewEvent(componentstatus.StatusOK))
 				}
 			},
 			want: want{200, 503, 200, "starting", "collector is starting"},
@@ -126,26 +126,26 @@ func TestLifecycleStates(t *testing.T) {
 		{
 			name: "recoverable error",
 			apply: func() {
-				ext.ComponentStatusChanged(accessRecv, componentstatus.NewRecoverableErrorEvent(errors.New("open /var/log/nginx/access.log: permission denied")))
+				ext.Changed(accessRecv, componentstatus.NewRecoverableErrorEvent(errors.New("open /var/log/nginx/access.log: permission denied")))
 			},
 			want: want{200, 200, 200, "degraded", ""},
 		},
 		{
 			name:  "recovery",
-			apply: func() { ext.ComponentStatusChanged(accessRecv, componentstatus.NewEvent(componentstatus.StatusOK)) },
+			apply: func() { ext.Changed(accessRecv, componentstatus.NewEvent(componentstatus.StatusOK)) },
 			want:  want{200, 200, 200, "ok", ""},
 		},
 		{
 			name: "permanent error",
 			apply: func() {
-				ext.ComponentStatusChanged(debugExp, componentstatus.NewPermanentErrorEvent(errors.New("401 from backend")))
+				ext.Changed(debugExp, componentstatus.NewPermanentErrorEvent(errors.New("401 from backend")))
 			},
 			want: want{200, 503, 503, "error", "permanent error in exporter/debug (pipelines: logs, traces): 401 from backend"},
 		},
 		{
 			name: "fatal error",
 			apply: func() {
-				ext.ComponentStatusChanged(otlpRecv, componentstatus.NewFatalErrorEvent(errors.New("bind: address already in use")))
+				ext.Changed(otlpRecv, componentstatus.NewFatalErrorEvent(errors.New("bind: address already in use")))
 			},
 			want: want{503, 503, 503, "fatal", "fatal error in receiver/otlp (pipelines: logs): bind: address already in use"},
 		},
@@ -172,8 +172,8 @@ func TestLifecycleStates(t *testing.T) {
 
 func TestShuttingDownKeepsLiveness(t *testing.T) {
 	ext, base := startTestExtension(t, nil, nil)
-	ext.ComponentStatusChanged(otlpRecv, componentstatus.NewEvent(componentstatus.StatusStarting))
-	ext.ComponentStatusChanged(otlpRecv, componentstatus.NewEvent(componentstatus.StatusOK))
+	ext.Changed(otlpRecv, componentstatus.NewEvent(componentstatus.StatusStarting))
+	ext.Changed(otlpRecv, componentstatus.NewEvent(componentstatus.StatusOK))
 	require.NoError(t, ext.Ready())
 	code, _ := get(t, base+"/readyz", nil)
 	require.Equal(t, 200, code)
@@ -191,8 +191,8 @@ func TestShuttingDownKeepsLiveness(t *testing.T) {
 func TestDrainDelay(t *testing.T) {
 	const drain = 400 * time.Millisecond
 	ext, base := startTestExtension(t, func(c *Config) { c.DrainDelay = drain }, nil)
-	ext.ComponentStatusChanged(otlpRecv, componentstatus.NewEvent(componentstatus.StatusStarting))
-	ext.ComponentStatusChanged(otlpRecv, componentstatus.NewEvent(componentstatus.StatusOK))
+	ext.Changed(otlpRecv, componentstatus.NewEvent(componentstatus.StatusStarting))
+	ext.Changed(otlpRecv, componentstatus.NewEvent(componentstatus.StatusOK))
 	require.NoError(t, ext.Ready())
 
 	start := time.Now()
@@ -266,8 +266,8 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 
 func TestEventsBeforeStartAreKept(t *testing.T) {
 	ext := newTestExtension(t, nil)
-	ext.ComponentStatusChanged(healthzExt, componentstatus.NewEvent(componentstatus.StatusStarting))
-	ext.ComponentStatusChanged(nil, componentstatus.NewEvent(componentstatus.StatusOK)) // ignored
+	ext.Changed(healthzExt, componentstatus.NewEvent(componentstatus.StatusStarting))
+	ext.Changed(nil, componentstatus.NewEvent(componentstatus.StatusOK)) // ignored
 	require.NoError(t, ext.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
 	_, body := get(t, "http://"+ext.Addr()+"/health/components", nil)

@@ -13,7 +13,7 @@ import (
 
 // client wraps a storage client of the guarded extension.
 //
-// The collector's persistent queue (exporterhelper v0.158.0) writes a new
+// The collector's persistent queue (exporterhelper v0.158.0 to v0.165.0) writes a new
 // item as one batch of sets (item and metadata), reads one as a batch that
 // sets the metadata and gets the item, and finishes one with a set and a
 // delete. If the read batch fails, the queue deletes the item: a full disk

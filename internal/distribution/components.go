@@ -5,7 +5,7 @@
 package distribution // import "github.com/redline-otel/redline/internal/distribution"
 
 import (
-	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/forwardconnector"
@@ -43,6 +43,7 @@ func Components() (otelcol.Factories, error) {
 	if factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		healthzextension.NewFactory(),
 		zpagesextension.NewFactory(),
+		pprofextension.NewFactory(),
 		filestorage.NewFactory(),
 		storageguardextension.NewFactory(),
 	); err != nil {
@@ -69,7 +70,6 @@ func Components() (otelcol.Factories, error) {
 		nopexporter.NewFactory(),
 		otlpexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
-		fileexporter.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
 	}

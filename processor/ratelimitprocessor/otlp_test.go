@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -164,7 +165,7 @@ func emitLogs(t *testing.T, addr string, rt *recordingTransport, n int) {
 	logger := lp.Logger("test")
 	for range n {
 		var r otellog.Record
-		r.SetBody(otellog.StringValue("hello"))
+		r.SetBody(attribute.StringValue("hello"))
 		r.SetSeverity(otellog.SeverityInfo)
 		logger.Emit(t.Context(), r)
 	}

@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatautil"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/redline-otel/redline/internal/attrhash"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/aggregate"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/attrpath"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
@@ -94,6 +94,8 @@ type engine struct {
 	kb         aggregate.KeyBuilder
 	sample     aggregate.Sample
 	groups     map[aggregate.GroupID]*group
+	// resourceHasher gives each resource its group id (used with mu held).
+	resourceHasher *attrhash.Hasher
 }
 
 // engineOptions says which face the engine serves.
@@ -112,19 +114,20 @@ func newEngine(cfg *Config, opts engineOptions) (*engine, error) {
 	}
 	set := attrpath.NewSet()
 	e := &engine{
-		cls:        cls,
-		status:     set.AddAll(cfg.StatusFields...),
-		rpcStatus:  set.AddAll(cfg.RPCStatusFields...),
-		classAttr:  cfg.StatusClassAttribute,
-		rpcMethod:  set.AddAll(rpcMethodKeys...),
-		httpMethod: set.AddAll(httpMethodKeys...),
-		route:      set.AddAll(routeKeys...),
-		path:       set.AddAll(pathKeys...),
-		model:      set.AddAll(modelKeys...),
-		rpcSystem:  set.Add(rpcSystemKey),
-		sumConfigs: cfg.SumFields,
-		now:        opts.now,
-		groups:     map[aggregate.GroupID]*group{},
+		cls:            cls,
+		status:         set.AddAll(cfg.StatusFields...),
+		rpcStatus:      set.AddAll(cfg.RPCStatusFields...),
+		classAttr:      cfg.StatusClassAttribute,
+		rpcMethod:      set.AddAll(rpcMethodKeys...),
+		httpMethod:     set.AddAll(httpMethodKeys...),
+		route:          set.AddAll(routeKeys...),
+		path:           set.AddAll(pathKeys...),
+		model:          set.AddAll(modelKeys...),
+		rpcSystem:      set.Add(rpcSystemKey),
+		sumConfigs:     cfg.SumFields,
+		now:            opts.now,
+		groups:         map[aggregate.GroupID]*group{},
+		resourceHasher: attrhash.NewHasher(),
 	}
 	if e.classAttr != "" {
 		e.classHandle = set.Add(e.classAttr)
@@ -203,7 +206,7 @@ func spanKindOf(name string) ptrace.SpanKind {
 // groupOf registers a resource and returns its id; called once per resource
 // per batch, with e.mu held.
 func (e *engine) groupOf(res pcommon.Resource) aggregate.GroupID {
-	id := aggregate.GroupID(pdatautil.MapHash(res.Attributes()))
+	id := aggregate.GroupID(e.resourceHasher.Of(res.Attributes()))
 	if _, ok := e.groups[id]; !ok {
 		g := &group{resource: pcommon.NewResource()}
 		res.CopyTo(g.resource)

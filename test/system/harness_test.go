@@ -335,6 +335,13 @@ type redlineOptions struct {
 	storageDir string
 	sinkAddr   string
 	extraEnv   map[string]string
+	// bin is the binary to run instead of redlineBin's (an older build), and
+	// config its configuration instead of configPath's (absolute).
+	bin    string
+	config string
+	// dir is redline's working directory, against which relative glob and
+	// storageDir resolve; the repository root when empty.
+	dir string
 }
 
 func startRedline(t testing.TB, opts redlineOptions) *redline {
@@ -359,6 +366,7 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		"REDLINE_OTLP_HTTP_PORT="+strconv.Itoa(freePort(t)),
 		"REDLINE_HEALTH_PORT="+strconv.Itoa(healthPort),
 		"REDLINE_TELEMETRY_PORT="+strconv.Itoa(telemetryPort),
+		"REDLINE_PPROF_ENDPOINT=127.0.0.1:"+strconv.Itoa(freePort(t)),
 		"REDLINE_PAYLOAD_DIR="+filepath.Join(opts.storageDir, "captures"),
 	)
 	for k, v := range opts.extraEnv {
@@ -374,8 +382,19 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 	}
 	logFile, err := os.Create(r.logPath)
 	require.NoError(t, err)
-	r.cmd = exec.Command(redlineBin(t), "--config", configPath(t))
+	bin := opts.bin
+	if bin == "" {
+		bin = redlineBin(t)
+	}
+	config := opts.config
+	if config == "" {
+		config = configPath(t)
+	}
+	r.cmd = exec.Command(bin, "--config", config)
 	r.cmd.Dir = root
+	if opts.dir != "" {
+		r.cmd.Dir = opts.dir
+	}
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	require.NoError(t, r.cmd.Start())

@@ -12,13 +12,13 @@ import (
 
 // Ports are the loopback ports one run of redline listens on.
 type Ports struct {
-	Telemetry, OTLPGRPC, OTLPHTTP, Health int
+	Telemetry, OTLPGRPC, OTLPHTTP, Health, Pprof int
 }
 
-// FreePorts finds four distinct free loopback ports. They are free when
+// FreePorts finds five distinct free loopback ports. They are free when
 // returned, not reserved: the run binds them right after.
 func FreePorts() (Ports, error) {
-	var ports [4]int
+	var ports [5]int
 	var listeners []net.Listener
 	defer func() {
 		for _, l := range listeners {
@@ -33,7 +33,7 @@ func FreePorts() (Ports, error) {
 		listeners = append(listeners, l)
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	return Ports{Telemetry: ports[0], OTLPGRPC: ports[1], OTLPHTTP: ports[2], Health: ports[3]}, nil
+	return Ports{Telemetry: ports[0], OTLPGRPC: ports[1], OTLPHTTP: ports[2], Health: ports[3], Pprof: ports[4]}, nil
 }
 
 // Vars returns redline's variables, as NAME=value: the accesslog receiver
@@ -51,6 +51,7 @@ func Vars(input, storageDir, capturesDir string, p Ports) []string {
 		"REDLINE_OTLP_HTTP_PORT=" + strconv.Itoa(p.OTLPHTTP),
 		"REDLINE_HEALTH_HOST=127.0.0.1",
 		"REDLINE_HEALTH_PORT=" + strconv.Itoa(p.Health),
+		"REDLINE_PPROF_ENDPOINT=127.0.0.1:" + strconv.Itoa(p.Pprof),
 		"REDLINE_PAYLOAD_CAPTURE=false",
 		"REDLINE_PAYLOAD_DIR=" + capturesDir,
 	}

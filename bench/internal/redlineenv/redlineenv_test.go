@@ -12,7 +12,7 @@ func TestFreePortsAreDistinct(t *testing.T) {
 	p, err := FreePorts()
 	require.NoError(t, err)
 	seen := map[int]bool{}
-	for _, port := range []int{p.Telemetry, p.OTLPGRPC, p.OTLPHTTP, p.Health} {
+	for _, port := range []int{p.Telemetry, p.OTLPGRPC, p.OTLPHTTP, p.Health, p.Pprof} {
 		assert.Positive(t, port)
 		assert.False(t, seen[port], "port %d twice", port)
 		seen[port] = true
@@ -20,7 +20,7 @@ func TestFreePortsAreDistinct(t *testing.T) {
 }
 
 func TestVarsBindLoopbackAndUseTheRunsFolders(t *testing.T) {
-	vars := Vars("/in.jsonl", "/run/storage", "/run/captures", Ports{Telemetry: 1, OTLPGRPC: 2, OTLPHTTP: 3, Health: 4})
+	vars := Vars("/in.jsonl", "/run/storage", "/run/captures", Ports{Telemetry: 1, OTLPGRPC: 2, OTLPHTTP: 3, Health: 4, Pprof: 5})
 	got := map[string]string{}
 	for _, v := range vars {
 		k, val, ok := strings.Cut(v, "=")
@@ -35,4 +35,5 @@ func TestVarsBindLoopbackAndUseTheRunsFolders(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", got["REDLINE_HEALTH_HOST"])
 	assert.Equal(t, "1", got["REDLINE_TELEMETRY_PORT"])
 	assert.Equal(t, "4", got["REDLINE_HEALTH_PORT"])
+	assert.Equal(t, "127.0.0.1:5", got["REDLINE_PPROF_ENDPOINT"])
 }
