@@ -149,6 +149,11 @@ func TestDefaultConfigNeverAcknowledgesEarly(t *testing.T) {
 		queued++
 		assert.Equal(t, "storage_guard", q["storage"], "%s: the queue must be persistent, through the guard", name)
 		assert.Equal(t, true, q["block_on_overflow"], "%s: a full queue must push back, not fail and be retried", name)
+		if _, remote := exp["endpoint"]; remote {
+			retry, _ := exp["retry_on_failure"].(map[string]any)
+			assert.Equal(t, "0s", retry["max_elapsed_time"],
+				"%s: a batch whose retries run out is deleted from the persistent queue: retry without end", name)
+		}
 	}
 	assert.GreaterOrEqual(t, queued, 3)
 }

@@ -443,6 +443,7 @@ func TestWorkloads(t *testing.T) {
 			checkMemory(t, c, cfg)
 			checkGracePeriod(t, w, cfg)
 			checkWritablePaths(t, w, c, cfg)
+			checkRetriesNeverGiveUp(t, cfg)
 			validateCollectorConfig(t, w.kind+" "+w.name, config)
 		})
 	}
@@ -635,6 +636,19 @@ func mountFor(c corev1.Container, path string) *corev1.VolumeMount {
 		}
 	}
 	return best
+}
+
+// checkRetriesNeverGiveUp: an exporter whose retries run out hands the batch
+// back to its persistent queue as failed, and the queue deletes it; so every
+// exporter that sends somewhere retries without end.
+func checkRetriesNeverGiveUp(t *testing.T, cfg rawConfig) {
+	for id := range cfg.components("exporters") {
+		if _, remote := cfg.get("exporters", id, "endpoint"); !remote {
+			continue
+		}
+		max, ok := cfg.get("exporters", id, "retry_on_failure", "max_elapsed_time")
+		assert.True(t, ok && max == "0s", "exporter %s: retry_on_failure::max_elapsed_time must be 0s, is %v", id, max)
+	}
 }
 
 // checkWritablePaths: with a read-only root filesystem, everything redline

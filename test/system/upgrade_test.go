@@ -202,17 +202,33 @@ func TestUpgradeFromV0158(t *testing.T) {
 // verifyUpgrade runs the binary under test, with the current configuration,
 // on the old build's state in work.
 func verifyUpgrade(t *testing.T, work string, m upgradeManifest) {
-	// How the restored checkpoints will be matched: by inode when the file
-	// has the inode the old build recorded (in place), otherwise by
-	// fingerprint, the path breaking ties. Both lead to the saved offset.
+	byInode := countInodeMatches(t, work, m)
+	requireNoBorrowedInode(t, work, m)
+	run := runNewBuild(t, work, m)
+	reportUpgrade(t, m, byInode, run)
+	assertUpgrade(t, work, m, run)
+}
+
+// countInodeMatches says how the restored checkpoints will be matched: by
+// inode when the file has the inode the old build recorded (in place),
+// otherwise by fingerprint, the path breaking ties. Both lead to the saved
+// offset.
+func countInodeMatches(t *testing.T, work string, m upgradeManifest) int {
+	t.Helper()
 	byInode := 0
 	for _, f := range m.Files {
 		if id := fileIDOf(t, filepath.Join(work, f.Path)); id == [2]uint64{f.Dev, f.Ino} {
 			byInode++
 		}
 	}
-	// A copy that took the inode another file had when the old build saved
-	// it would be matched to that file's checkpoint: not an upgrade in place.
+	return byInode
+}
+
+// requireNoBorrowedInode refuses a copy that took the inode another file had
+// when the old build saved it: it would be matched to that file's checkpoint,
+// which is not an upgrade in place.
+func requireNoBorrowedInode(t *testing.T, work string, m upgradeManifest) {
+	t.Helper()
 	for _, f := range m.Files {
 		id := fileIDOf(t, filepath.Join(work, f.Path))
 		for _, g := range m.Files {
@@ -220,8 +236,34 @@ func verifyUpgrade(t *testing.T, work string, m upgradeManifest) {
 				"the copy of %s has the device and inode recorded for %s; run again", f.Path, g.Path)
 		}
 	}
+}
 
+// upgradeRun is what the new build did with the old build's state. It is
+// gathered in full before any assertion, so that the report has every figure.
+type upgradeRun struct {
+	whileStopped, whileRunning int // lines appended while no build ran, then while the new one ran
+	tl                         tally
+	took                       time.Duration
+	readByNew                  float64 // log records the new build's receiver accepted
+	queueLeft                  float64 // the logs queue's size at the end; -1 if never scraped
+	fromQueue                  int     // lines of the old build's queue the sink received
+	oldPoints                  int64   // RED points in the old build's metrics queue
+	metricPoints               int     // RED points the sink received
+	warnings, errs             []string
+	grace                      time.Duration
+	termErr                    error
+	// What the new build left in the storage directory.
+	cps            []savedCheckpoint
+	cpErr          error
+	aside, backups []string
+}
+
+// runNewBuild appends lines as a service would during the upgrade, runs the
+// binary under test on work until the sink has every line, and stops it.
+func runNewBuild(t *testing.T, work string, m upgradeManifest) upgradeRun {
+	t.Helper()
 	s := newSink(t)
+	// Seeded with the old build's deliveries, so the tally spans both builds.
 	for _, r := range m.Delivered {
 		s.recordEarlier(r[0], r[1])
 	}
@@ -229,8 +271,8 @@ func verifyUpgrade(t *testing.T, work string, m upgradeManifest) {
 	// Lines written during the upgrade, while no build runs, and then while
 	// the new one runs: all after the saved offsets.
 	w := &upgradeWriter{dir: work, next: m.Written}
-	whileStopped, whileRunning := scaledN(2000), scaledN(2000)
-	require.NoError(t, w.write(whileStopped))
+	run := upgradeRun{whileStopped: scaledN(2000), whileRunning: scaledN(2000)}
+	require.NoError(t, w.write(run.whileStopped))
 
 	start := time.Now()
 	r := startRedline(t, redlineOptions{
@@ -238,76 +280,100 @@ func verifyUpgrade(t *testing.T, work string, m upgradeManifest) {
 	})
 	r.waitReady(30 * time.Second)
 	for i := 0; i < 10; i++ {
-		require.NoError(t, w.write(whileRunning/10))
+		require.NoError(t, w.write(run.whileRunning/10))
 		time.Sleep(50 * time.Millisecond)
 	}
-	require.NoError(t, w.write(whileRunning%10))
-	total := w.written()
-	tl := s.waitDelivered(total, time.Minute)
-	took := time.Since(start)
+	require.NoError(t, w.write(run.whileRunning%10))
+	run.tl = s.waitDelivered(w.written(), time.Minute)
+	run.took = time.Since(start)
 
+	run.awaitOldQueues(t, r, s, m)
+	run.warnings, run.errs = logProblems(r.logPath)
+	run.grace, run.termErr = r.terminate(shutdownGrace)
+	run.readStateLeft(work)
+	return run
+}
+
+// awaitOldQueues records what the new build read and waits, without failing,
+// for the old build's queues to be delivered; the assertions judge the result.
+func (run *upgradeRun) awaitOldQueues(t *testing.T, r *redline, s *sink, m upgradeManifest) {
+	t.Helper()
 	fams, err := r.scrapeMetrics()
 	require.NoError(t, err)
-	readByNew := metricSum(fams, "otelcol_receiver_accepted_log_records", map[string]string{"receiver": "accesslog"})
-	queueLeft := -1.0
+	run.readByNew = metricSum(fams, "otelcol_receiver_accepted_log_records", map[string]string{"receiver": "accesslog"})
+	run.queueLeft = -1.0
 	eventually(10*time.Second, 200*time.Millisecond, func() bool {
 		if fams, err := r.scrapeMetrics(); err == nil && fams["otelcol_exporter_queue_size"] != nil {
-			queueLeft = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": "otlp", "data_type": "logs"})
+			run.queueLeft = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": "otlp", "data_type": "logs"})
 		}
-		return queueLeft == 0
+		return run.queueLeft == 0
 	})
-	fromQueue := s.countIn(m.queuedRanges())
+	run.fromQueue = s.countIn(m.queuedRanges())
 	// The RED points the old build had queued: the only metrics the sink
 	// gets before the stop (upgradeEnv keeps the new build from flushing).
-	oldPoints := m.Queues["metrics"].Items
-	if oldPoints > 0 {
+	run.oldPoints = m.Queues["metrics"].Items
+	if run.oldPoints > 0 {
 		eventually(10*time.Second, 200*time.Millisecond, func() bool {
 			_, _, points, _ := s.counts()
-			return int64(points) >= oldPoints
+			return int64(points) >= run.oldPoints
 		})
 	}
-	_, _, metricPoints, _ := s.counts()
-	warnings, errs := logProblems(r.logPath)
-	grace, termErr := r.terminate(shutdownGrace)
+	_, _, run.metricPoints, _ = s.counts()
+}
 
-	// What the new build left: checkpoints at the files' ends under the same
-	// paths, and no database moved aside as damaged.
-	cps, cpErr := readCheckpoints(filepath.Join(work, upgradeStorage))
-	aside, _ := filepath.Glob(filepath.Join(work, upgradeStorage, "*.corrupt-*"))
-	backups, _ := filepath.Glob(filepath.Join(work, upgradeStorage, "*.backup"))
+// readStateLeft reads what the new build left in its storage directory: its
+// checkpoints, and any database moved aside as damaged or recreated.
+func (run *upgradeRun) readStateLeft(work string) {
+	run.cps, run.cpErr = readCheckpoints(filepath.Join(work, upgradeStorage))
+	run.aside, _ = filepath.Glob(filepath.Join(work, upgradeStorage, "*.corrupt-*"))
+	run.backups, _ = filepath.Glob(filepath.Join(work, upgradeStorage, "*.backup"))
+}
 
+func reportUpgrade(t *testing.T, m upgradeManifest, byInode int, run upgradeRun) {
+	t.Helper()
 	report(t, "state of %s (%d lines: %d delivered, %d queued; checkpoints at %s) taken over by %s, files matched by inode %d of %d (else by fingerprint): "+
 		"%d+%d lines appended; %s in %s; read by the new build %.0f (expected %d), delivered from the old queue %d of %d; "+
 		"queue left %.0f; RED points %d of %d queued; exit %s after SIGTERM; log warnings: %s; errors: %s",
 		m.OldBuild, m.Written, m.Written-m.Queued, m.Queued, m.checkpointsString(), collectorVersion(redlineBin(t)),
 		byInode, len(m.Files),
-		whileStopped, whileRunning, tl, took.Round(time.Millisecond), readByNew, whileStopped+whileRunning,
-		fromQueue, m.Queued, queueLeft, metricPoints, oldPoints, grace.Round(time.Millisecond), orNone(warnings), orNone(errs))
+		run.whileStopped, run.whileRunning, run.tl, run.took.Round(time.Millisecond), run.readByNew, run.whileStopped+run.whileRunning,
+		run.fromQueue, m.Queued, run.queueLeft, run.metricPoints, run.oldPoints, run.grace.Round(time.Millisecond),
+		orNone(run.warnings), orNone(run.errs))
+}
 
-	assert.Zero(t, tl.lost, "lost (over both builds)")
-	assert.Zero(t, tl.duplicated, "duplicated (over both builds)")
-	assert.Zero(t, tl.unexpected, "unexpected sequence numbers")
-	assert.Equal(t, m.Queued, int64(fromQueue), "every line in the old build's queue delivered")
-	assert.InDelta(t, float64(whileStopped+whileRunning), readByNew, 0,
+func assertUpgrade(t *testing.T, work string, m upgradeManifest, run upgradeRun) {
+	t.Helper()
+	assert.Zero(t, run.tl.lost, "lost (over both builds)")
+	assert.Zero(t, run.tl.duplicated, "duplicated (over both builds)")
+	assert.Zero(t, run.tl.unexpected, "unexpected sequence numbers")
+	assert.Equal(t, m.Queued, int64(run.fromQueue), "every line in the old build's queue delivered")
+	assert.InDelta(t, float64(run.whileStopped+run.whileRunning), run.readByNew, 0,
 		"the new build reads exactly the lines after the saved offsets")
-	assert.Zero(t, queueLeft, "the logs queue drained")
-	assert.GreaterOrEqual(t, int64(metricPoints), oldPoints, "the RED points in the old build's metrics queue delivered")
-	assert.Empty(t, errs, "errors in the new build's log")
-	assert.NoError(t, termErr, "graceful stop of the new build")
-	assert.Empty(t, aside, "databases moved aside as damaged by storage_guard")
-	assert.Empty(t, backups, "databases recreated by file_storage")
-	if assert.NoError(t, cpErr, "read the new build's checkpoints") {
-		saved := map[string]int64{}
-		for _, cp := range cps {
-			saved[cp.Path] = cp.Offset
-		}
-		for _, f := range m.Files {
-			info, err := os.Stat(filepath.Join(work, f.Path))
-			require.NoError(t, err)
-			assert.Equal(t, info.Size(), saved[f.Path], "the new build's checkpoint of %s is at its end (all: %+v)", f.Path, cps)
-		}
-		assert.Len(t, cps, len(m.Files), "the new build's checkpoints: one per file, under the old paths (all: %+v)", cps)
+	assert.Zero(t, run.queueLeft, "the logs queue drained")
+	assert.GreaterOrEqual(t, int64(run.metricPoints), run.oldPoints, "the RED points in the old build's metrics queue delivered")
+	assert.Empty(t, run.errs, "errors in the new build's log")
+	assert.NoError(t, run.termErr, "graceful stop of the new build")
+	assert.Empty(t, run.aside, "databases moved aside as damaged by storage_guard")
+	assert.Empty(t, run.backups, "databases recreated by file_storage")
+	if assert.NoError(t, run.cpErr, "read the new build's checkpoints") {
+		assertCheckpointsAtEnd(t, work, m, run.cps)
 	}
+}
+
+// assertCheckpointsAtEnd checks the new build's checkpoints: one per file,
+// under the old paths, each at its file's end.
+func assertCheckpointsAtEnd(t *testing.T, work string, m upgradeManifest, cps []savedCheckpoint) {
+	t.Helper()
+	saved := map[string]int64{}
+	for _, cp := range cps {
+		saved[cp.Path] = cp.Offset
+	}
+	for _, f := range m.Files {
+		info, err := os.Stat(filepath.Join(work, f.Path))
+		require.NoError(t, err)
+		assert.Equal(t, info.Size(), saved[f.Path], "the new build's checkpoint of %s is at its end (all: %+v)", f.Path, cps)
+	}
+	assert.Len(t, cps, len(m.Files), "the new build's checkpoints: one per file, under the old paths (all: %+v)", cps)
 }
 
 // recordEarlier counts seq [lo, hi) as received, by a sink of an earlier
@@ -576,17 +642,63 @@ func regenerateUpgradeFixture(t *testing.T, oldBin string) (work string) {
 	work = t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(work, "logs"), 0o755))
 	s := newSink(t)
+	r := startOldBuild(t, oldBin, work, s.addr)
+
+	w := &upgradeWriter{dir: work}
+	delivered := deliverWithSinkUp(t, r, s, w)
+	s.stop()
+	queueSize := queueWithSinkDown(t, r, w)
+	stopOldBuild(t, r, "old build")
+	restartOldBuild(t, oldBin, work, s.addr)
+	require.Equal(t, delivered, int64(s.distinct()), "the sink received nothing after it stopped")
+
+	m := upgradeManifest{
+		Comment: "State left by the old build; written by TestUpgradeFromV0158 with " + upgradeRegenerateEnv +
+			" (see README.md). Do not edit: the test checks sizes and hashes.",
+		OldBuild:        version,
+		Generated:       time.Now().UTC().Format(time.RFC3339),
+		Glob:            upgradeGlob,
+		StorageDir:      upgradeStorage,
+		Written:         w.written(),
+		Delivered:       [][2]int64{{0, delivered}},
+		Queued:          w.written() - delivered,
+		QueueSizeAtStop: queueSize,
+	}
+	cps := readOldState(t, work, &m)
+	replaceUpgradeFixture(t, work, &m, cps)
+	t.Logf("fixture regenerated from %s (%s): %d lines, %d delivered, %d queued (queue size %.0f at the stop); queues %+v; storage %+v",
+		oldBin, version, m.Written, delivered, m.Queued, queueSize, m.Queues, m.Storage)
+	return work
+}
+
+// startOldBuild runs the old build in work and waits until it is ready.
+func startOldBuild(t *testing.T, oldBin, work, sinkAddr string) *redline {
+	t.Helper()
 	// The configuration the old build shipped with (config/collector.yaml of
 	// its commit), kept beside the state it wrote.
 	oldConfig, err := filepath.Abs(filepath.Join(upgradeFixtureDir, "collector.yaml"))
 	require.NoError(t, err)
 	r := startRedline(t, redlineOptions{
-		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: s.addr, extraEnv: upgradeEnv,
+		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: sinkAddr, extraEnv: upgradeEnv,
 		dir: work, bin: oldBin, config: oldConfig,
 	})
 	r.waitReady(30 * time.Second)
+	return r
+}
 
-	w := &upgradeWriter{dir: work}
+// stopOldBuild stops the old build with SIGTERM and requires a clean exit;
+// phase prefixes the messages.
+func stopOldBuild(t *testing.T, r *redline, phase string) {
+	t.Helper()
+	_, err := r.terminate(shutdownGrace)
+	require.NoError(t, err, phase+": graceful stop")
+	require.NoError(t, r.exitErr, phase+": exit status")
+}
+
+// deliverWithSinkUp writes upgradeDelivered lines, waits until the sink has
+// them all and the exporter counts them as sent, and returns how many.
+func deliverWithSinkUp(t *testing.T, r *redline, s *sink, w *upgradeWriter) int64 {
+	t.Helper()
 	for i := 0; i < 4; i++ {
 		require.NoError(t, w.write(upgradeDelivered/4))
 		time.Sleep(250 * time.Millisecond)
@@ -599,9 +711,14 @@ func regenerateUpgradeFixture(t *testing.T, oldBin string) (work string) {
 		fams, err := r.scrapeMetrics()
 		return err == nil && metricSum(fams, "otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp"}) >= float64(w.written())
 	}), "old build: the exporter did not count %d lines as sent", w.written())
-	delivered := w.written()
-	s.stop()
+	return w.written()
+}
 
+// queueWithSinkDown writes upgradeQueued lines while the sink is down, waits
+// until the receiver has accepted them all, and returns the logs queue's size
+// at that point.
+func queueWithSinkDown(t *testing.T, r *redline, w *upgradeWriter) float64 {
+	t.Helper()
 	// Many small writes, a poll apart: more queue requests than the queue
 	// has consumers (10), so that the queue holds both requests being sent
 	// (retried) and requests not read yet.
@@ -619,41 +736,30 @@ func regenerateUpgradeFixture(t *testing.T, oldBin string) (work string) {
 		return metricSum(fams, "otelcol_receiver_accepted_log_records", map[string]string{"receiver": "accesslog"}) >= float64(w.written())
 	}), "old build: the receiver did not accept all %d lines", w.written())
 	time.Sleep(time.Second) // past the poll that commits the last offsets
-	_, err = r.terminate(shutdownGrace)
-	require.NoError(t, err, "old build: graceful stop")
-	require.NoError(t, r.exitErr, "old build: exit status")
+	return queueSize
+}
 
-	// A restart of the old build while the sink is still down: file_storage
-	// compacts every database at start (compaction.on_start), which shrinks
-	// the fixture to about its live data. The receiver finds its checkpoints
-	// and reads nothing; the queue takes its items up again and keeps them.
-	r = startRedline(t, redlineOptions{
-		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: s.addr, extraEnv: upgradeEnv,
-		dir: work, bin: oldBin, config: oldConfig,
-	})
-	r.waitReady(30 * time.Second)
+// restartOldBuild runs the old build once more while the sink is still down:
+// file_storage compacts every database at start (compaction.on_start), which
+// shrinks the fixture to about its live data. The receiver finds its
+// checkpoints and reads nothing; the queue takes its items up again and keeps
+// them.
+func restartOldBuild(t *testing.T, oldBin, work, sinkAddr string) {
+	t.Helper()
+	r := startOldBuild(t, oldBin, work, sinkAddr)
 	time.Sleep(2 * time.Second) // the queue's consumers try to send and fail
 	fams, err := r.scrapeMetrics()
 	require.NoError(t, err)
 	require.Zero(t, metricSum(fams, "otelcol_receiver_accepted_log_records", map[string]string{"receiver": "accesslog"}),
 		"old build, restarted: the receiver read lines again")
-	_, err = r.terminate(shutdownGrace)
-	require.NoError(t, err, "old build, restarted: graceful stop")
-	require.NoError(t, r.exitErr, "old build, restarted: exit status")
-	require.Equal(t, delivered, int64(s.distinct()), "the sink received nothing after it stopped")
+	stopOldBuild(t, r, "old build, restarted")
+}
 
-	m := upgradeManifest{
-		Comment: "State left by the old build; written by TestUpgradeFromV0158 with " + upgradeRegenerateEnv +
-			" (see README.md). Do not edit: the test checks sizes and hashes.",
-		OldBuild:        version,
-		Generated:       time.Now().UTC().Format(time.RFC3339),
-		Glob:            upgradeGlob,
-		StorageDir:      upgradeStorage,
-		Written:         w.written(),
-		Delivered:       [][2]int64{{0, delivered}},
-		Queued:          w.written() - delivered,
-		QueueSizeAtStop: queueSize,
-	}
+// readOldState reads the checkpoints and the queues' bookkeeping the old
+// build left in work into m, and checks that its logs queue holds exactly
+// the undelivered lines.
+func readOldState(t *testing.T, work string, m *upgradeManifest) []savedCheckpoint {
+	t.Helper()
 	cps, err := readCheckpoints(filepath.Join(work, upgradeStorage))
 	require.NoError(t, err)
 	require.Len(t, cps, len(upgradeServices), "old build's checkpoints: %+v", cps)
@@ -664,11 +770,29 @@ func regenerateUpgradeFixture(t *testing.T, oldBin string) (work string) {
 		m.Queues[signal] = q
 	}
 	require.Equal(t, m.Queued, m.Queues["logs"].Items, "old build's logs queue: %+v", m.Queues["logs"])
+	return cps
+}
 
-	// Replace the fixture's state, keeping its README.md and .gitattributes.
+// replaceUpgradeFixture replaces the fixture's state with the old build's
+// files in work and writes the manifest, keeping the fixture's README.md,
+// collector.yaml and .gitattributes.
+func replaceUpgradeFixture(t *testing.T, work string, m *upgradeManifest, cps []savedCheckpoint) {
+	t.Helper()
 	for _, p := range []string{"logs", "storage", "manifest.json"} {
 		require.NoError(t, os.RemoveAll(filepath.Join(upgradeFixtureDir, p)))
 	}
+	m.Files = copyOldLogs(t, work, cps)
+	m.Storage = copyOldStorage(t, work)
+	b, err := json.MarshalIndent(m, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(upgradeFixtureDir, "manifest.json"), append(b, '\n'), 0o644))
+}
+
+// copyOldLogs copies the tailed files into the fixture, each required to
+// have a checkpoint at its end, and describes them for the manifest.
+func copyOldLogs(t *testing.T, work string, cps []savedCheckpoint) []upgradeFile {
+	t.Helper()
+	var files []upgradeFile
 	for i := range upgradeServices {
 		rel := upgradeLogPath(i)
 		var cp *savedCheckpoint
@@ -682,26 +806,29 @@ func regenerateUpgradeFixture(t *testing.T, oldBin string) (work string) {
 		require.Equal(t, size, cp.Offset, "old build's checkpoint of %s is not at its end", rel)
 		data, err := os.ReadFile(filepath.Join(work, rel))
 		require.NoError(t, err)
-		m.Files = append(m.Files, upgradeFile{
+		files = append(files, upgradeFile{
 			Path: rel, Size: size, SHA256: sum, Lines: int64(strings.Count(string(data), "\n")),
 			Checkpoint: cp.Offset, Dev: cp.Dev, Ino: cp.Ino,
 		})
 	}
+	return files
+}
+
+// copyOldStorage copies the regular files of the storage directory into the
+// fixture and describes them for the manifest, sorted by name.
+func copyOldStorage(t *testing.T, work string) []upgradeStored {
+	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(work, upgradeStorage))
 	require.NoError(t, err)
+	var stored []upgradeStored
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
 			continue
 		}
 		rel := filepath.Join(upgradeStorage, e.Name())
 		size, sum := copyFile(t, filepath.Join(work, rel), filepath.Join(upgradeFixtureDir, rel))
-		m.Storage = append(m.Storage, upgradeStored{Name: e.Name(), Size: size, SHA256: sum})
+		stored = append(stored, upgradeStored{Name: e.Name(), Size: size, SHA256: sum})
 	}
-	sort.Slice(m.Storage, func(i, j int) bool { return m.Storage[i].Name < m.Storage[j].Name })
-	b, err := json.MarshalIndent(m, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(upgradeFixtureDir, "manifest.json"), append(b, '\n'), 0o644))
-	t.Logf("fixture regenerated from %s (%s): %d lines, %d delivered, %d queued (queue size %.0f at the stop); queues %+v; storage %+v",
-		oldBin, version, m.Written, delivered, m.Queued, queueSize, m.Queues, m.Storage)
-	return work
+	sort.Slice(stored, func(i, j int) bool { return stored[i].Name < stored[j].Name })
+	return stored
 }
