@@ -70,18 +70,26 @@ func TestDefaultConfigLoads(t *testing.T) {
 }
 
 // TestExporterFromEnvironment shows that REDLINE_EXPORTER picks the exporter
-// of every outgoing pipeline.
+// of every outgoing pipeline, by the OTLP exporters' current names and by
+// their former ones, which carry the same settings.
 func TestExporterFromEnvironment(t *testing.T) {
-	t.Setenv("REDLINE_EXPORTER", "otlp")
-	cfg := loadDefaultConfig(t)
-	for name, want := range map[string][]component.ID{
-		"logs":    ids("redmetrics", "otlp"),
-		"traces":  ids("redmetrics", "otlp"),
-		"metrics": ids("otlp"),
-	} {
-		var pid pipeline.ID
-		require.NoError(t, pid.UnmarshalText([]byte(name)))
-		assert.Equal(t, want, cfg.Service.Pipelines[pid].Exporters, name)
+	for exporter, sameAs := range map[string]string{"otlp_grpc": "", "otlp_http": "", "otlp": "otlp_grpc", "otlphttp": "otlp_http"} {
+		t.Run(exporter, func(t *testing.T) {
+			t.Setenv("REDLINE_EXPORTER", exporter)
+			cfg := loadDefaultConfig(t)
+			for name, want := range map[string][]component.ID{
+				"logs":    ids("redmetrics", exporter),
+				"traces":  ids("redmetrics", exporter),
+				"metrics": ids(exporter),
+			} {
+				var pid pipeline.ID
+				require.NoError(t, pid.UnmarshalText([]byte(name)))
+				assert.Equal(t, want, cfg.Service.Pipelines[pid].Exporters, name)
+			}
+			if sameAs != "" {
+				assert.Equal(t, cfg.Exporters[ids(sameAs)[0]], cfg.Exporters[ids(exporter)[0]], "%s is %s by its former name", exporter, sameAs)
+			}
+		})
 	}
 }
 

@@ -205,6 +205,7 @@ func (g *guard) GetClient(ctx context.Context, kind component.Kind, id component
 		return nil, err
 	}
 	paths := databasePaths(g.cfg.Directory, kind, id, name)
+	g.adoptRenamed(kind, id, name, paths)
 	for _, path := range paths {
 		g.checkDatabase(ctx, path)
 	}

@@ -71,6 +71,10 @@ func configPath(t testing.TB) string {
 	return filepath.Join(repoRoot(t), "config", "collector.yaml")
 }
 
+// sinkExporter is the exporter, by its name in config/collector.yaml, that
+// sends to the sink: the OTLP/gRPC exporter's current name.
+const sinkExporter = "otlp_grpc"
+
 func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -359,8 +363,8 @@ func startRedline(t testing.TB, opts redlineOptions) *redline {
 		"REDLINE_STORAGE_DIR="+opts.storageDir,
 		// Both spellings: the list the default configuration reads, and the
 		// single exporter name some configurations use.
-		"REDLINE_EXPORTERS=[otlp]",
-		"REDLINE_EXPORTER=otlp",
+		"REDLINE_EXPORTERS=["+sinkExporter+"]",
+		"REDLINE_EXPORTER="+sinkExporter,
 		"REDLINE_OTLP_ENDPOINT="+opts.sinkAddr,
 		"REDLINE_OTLP_GRPC_PORT="+strconv.Itoa(grpcPort),
 		"REDLINE_OTLP_HTTP_PORT="+strconv.Itoa(freePort(t)),

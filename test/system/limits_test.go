@@ -217,7 +217,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		fams["failures"] = metricSum(m, "otelcol_exporter_payloadcapture_failures", noSpace)
 		fams["written"] = metricSum(m, "otelcol_exporter_payloadcapture_captures_written", nil)
-		fams["enqueue_failed"] = metricSum(m, "otelcol_exporter_enqueue_failed_log_records", map[string]string{"exporter": "otlp"})
+		fams["enqueue_failed"] = metricSum(m, "otelcol_exporter_enqueue_failed_log_records", map[string]string{"exporter": sinkExporter})
 		fams["retries"] = metricSum(m, "otelcol_receiver_accesslog_delivery_retries", nil)
 		fams["guard_refused"] = metricSum(m, "otelcol_storage_guard_refused_writes", nil)
 		fams["guard_no_space"] = metricSum(m, "otelcol_storage_guard_no_space_errors", nil)

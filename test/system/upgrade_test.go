@@ -170,8 +170,26 @@ func (w *upgradeWriter) write(n int) error {
 func (w *upgradeWriter) written() int64 { return w.next }
 
 // upgradeEnv is the environment both builds run with, besides the harness's:
-// no RED flush during a phase (its points would only add to the queue).
-var upgradeEnv = map[string]string{"REDLINE_RED_FLUSH_INTERVAL": "1h"}
+// no RED flush during a phase (its points would only add to the queue), and
+// the exporter that sends to the sink by the name given (the old build knows
+// only otlp).
+func upgradeEnv(exporter string) map[string]string {
+	return map[string]string{
+		"REDLINE_RED_FLUSH_INTERVAL": "1h",
+		"REDLINE_EXPORTER":           exporter,
+		"REDLINE_EXPORTERS":          "[" + exporter + "]",
+	}
+}
+
+// upgradeExporters are the names the new build may send to the sink by: the
+// former one keeps the old build's queue file as it is; the current one
+// (sinkExporter) takes it over through storage_guard, as a user who follows
+// the collector's rename does.
+var upgradeExporters = []string{formerOTLPExporter, sinkExporter}
+
+// formerOTLPExporter is the OTLP/gRPC exporter's name before collector
+// v0.165.0, the only one the old build knows.
+const formerOTLPExporter = "otlp"
 
 // 13. Upgrade from v0.158.0: checkpoints and a non-empty persistent queue
 // written by the v0.158.0 build are honoured by the binary under test.
@@ -190,21 +208,23 @@ func TestUpgradeFromV0158(t *testing.T) {
 	}
 	m := readUpgradeManifest(t)
 	if inPlace != "" {
-		t.Run("in-place", func(t *testing.T) { verifyUpgrade(t, inPlace, m) })
+		t.Run("in-place", func(t *testing.T) { verifyUpgrade(t, inPlace, m, sinkExporter) })
 	}
-	t.Run("fixture", func(t *testing.T) {
-		work := t.TempDir()
-		copyUpgradeFixture(t, work, m)
-		verifyUpgrade(t, work, m)
-	})
+	for _, exporter := range upgradeExporters {
+		t.Run("fixture/"+exporter, func(t *testing.T) {
+			work := t.TempDir()
+			copyUpgradeFixture(t, work, m)
+			verifyUpgrade(t, work, m, exporter)
+		})
+	}
 }
 
 // verifyUpgrade runs the binary under test, with the current configuration,
 // on the old build's state in work.
-func verifyUpgrade(t *testing.T, work string, m upgradeManifest) {
+func verifyUpgrade(t *testing.T, work string, m upgradeManifest, exporter string) {
 	byInode := countInodeMatches(t, work, m)
 	requireNoBorrowedInode(t, work, m)
-	run := runNewBuild(t, work, m)
+	run := runNewBuild(t, work, m, exporter)
 	reportUpgrade(t, m, byInode, run)
 	assertUpgrade(t, work, m, run)
 }
@@ -260,7 +280,7 @@ type upgradeRun struct {
 
 // runNewBuild appends lines as a service would during the upgrade, runs the
 // binary under test on work until the sink has every line, and stops it.
-func runNewBuild(t *testing.T, work string, m upgradeManifest) upgradeRun {
+func runNewBuild(t *testing.T, work string, m upgradeManifest, exporter string) upgradeRun {
 	t.Helper()
 	s := newSink(t)
 	// Seeded with the old build's deliveries, so the tally spans both builds.
@@ -276,7 +296,7 @@ func runNewBuild(t *testing.T, work string, m upgradeManifest) upgradeRun {
 
 	start := time.Now()
 	r := startRedline(t, redlineOptions{
-		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: s.addr, extraEnv: upgradeEnv, dir: work,
+		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: s.addr, extraEnv: upgradeEnv(exporter), dir: work,
 	})
 	r.waitReady(30 * time.Second)
 	for i := 0; i < 10; i++ {
@@ -287,7 +307,7 @@ func runNewBuild(t *testing.T, work string, m upgradeManifest) upgradeRun {
 	run.tl = s.waitDelivered(w.written(), time.Minute)
 	run.took = time.Since(start)
 
-	run.awaitOldQueues(t, r, s, m)
+	run.awaitOldQueues(t, r, s, m, exporter)
 	run.warnings, run.errs = logProblems(r.logPath)
 	run.grace, run.termErr = r.terminate(shutdownGrace)
 	run.readStateLeft(work)
@@ -296,7 +316,7 @@ func runNewBuild(t *testing.T, work string, m upgradeManifest) upgradeRun {
 
 // awaitOldQueues records what the new build read and waits, without failing,
 // for the old build's queues to be delivered; the assertions judge the result.
-func (run *upgradeRun) awaitOldQueues(t *testing.T, r *redline, s *sink, m upgradeManifest) {
+func (run *upgradeRun) awaitOldQueues(t *testing.T, r *redline, s *sink, m upgradeManifest, exporter string) {
 	t.Helper()
 	fams, err := r.scrapeMetrics()
 	require.NoError(t, err)
@@ -304,7 +324,7 @@ func (run *upgradeRun) awaitOldQueues(t *testing.T, r *redline, s *sink, m upgra
 	run.queueLeft = -1.0
 	eventually(10*time.Second, 200*time.Millisecond, func() bool {
 		if fams, err := r.scrapeMetrics(); err == nil && fams["otelcol_exporter_queue_size"] != nil {
-			run.queueLeft = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": "otlp", "data_type": "logs"})
+			run.queueLeft = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": exporter, "data_type": "logs"})
 		}
 		return run.queueLeft == 0
 	})
@@ -679,7 +699,7 @@ func startOldBuild(t *testing.T, oldBin, work, sinkAddr string) *redline {
 	oldConfig, err := filepath.Abs(filepath.Join(upgradeFixtureDir, "collector.yaml"))
 	require.NoError(t, err)
 	r := startRedline(t, redlineOptions{
-		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: sinkAddr, extraEnv: upgradeEnv,
+		glob: upgradeGlob, storageDir: upgradeStorage, sinkAddr: sinkAddr, extraEnv: upgradeEnv(formerOTLPExporter),
 		dir: work, bin: oldBin, config: oldConfig,
 	})
 	r.waitReady(30 * time.Second)
@@ -709,7 +729,7 @@ func deliverWithSinkUp(t *testing.T, r *redline, s *sink, w *upgradeWriter) int6
 	// The sink answered every export before it stops: nothing in flight.
 	require.True(t, eventually(10*time.Second, 100*time.Millisecond, func() bool {
 		fams, err := r.scrapeMetrics()
-		return err == nil && metricSum(fams, "otelcol_exporter_sent_log_records", map[string]string{"exporter": "otlp"}) >= float64(w.written())
+		return err == nil && metricSum(fams, "otelcol_exporter_sent_log_records", map[string]string{"exporter": formerOTLPExporter}) >= float64(w.written())
 	}), "old build: the exporter did not count %d lines as sent", w.written())
 	return w.written()
 }
@@ -732,7 +752,7 @@ func queueWithSinkDown(t *testing.T, r *redline, w *upgradeWriter) float64 {
 		if err != nil {
 			return false
 		}
-		queueSize = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": "otlp", "data_type": "logs"})
+		queueSize = metricSum(fams, "otelcol_exporter_queue_size", map[string]string{"exporter": formerOTLPExporter, "data_type": "logs"})
 		return metricSum(fams, "otelcol_receiver_accepted_log_records", map[string]string{"receiver": "accesslog"}) >= float64(w.written())
 	}), "old build: the receiver did not accept all %d lines", w.written())
 	time.Sleep(time.Second) // past the poll that commits the last offsets
@@ -765,7 +785,7 @@ func readOldState(t *testing.T, work string, m *upgradeManifest) []savedCheckpoi
 	require.Len(t, cps, len(upgradeServices), "old build's checkpoints: %+v", cps)
 	m.Queues = map[string]upgradeQueue{}
 	for _, signal := range []string{"logs", "metrics", "traces"} {
-		q, err := readQueue(filepath.Join(work, upgradeStorage, "exporter_otlp__"+signal))
+		q, err := readQueue(filepath.Join(work, upgradeStorage, "exporter_"+formerOTLPExporter+"__"+signal))
 		require.NoError(t, err)
 		m.Queues[signal] = q
 	}
