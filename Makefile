@@ -17,7 +17,7 @@ FUZZTIME ?= 60s
 GO_BUILD_FLAGS ?= -trimpath -tags grpcnotrace -ldflags "-s -w"
 # Every Go module of the repository: the distribution, its tools, the deploy
 # tests and the bench (each keeps what only it needs out of the others).
-MODULES := . internal/tools deploy bench
+MODULES := . internal/tools deploy bench bench/reference/tools
 # Go files we own: not ocb's generated trees (_build, bench/_work).
 OWN_GO_FILES = $$(find . -name '*.go' -not -path './_build/*' -not -path '*/_work/*')
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 	"github.com/redline-otel/redline/bench/loggen"
 )
 
-type binaries struct{ redline, reference string }
+// binaries are the collectors a run measures, and the ocb that builds the
+// reference. baseline is empty when no baseline was asked for.
+type binaries struct{ redline, baseline, reference, referenceOCB string }
 
 func command(ctx context.Context, dir string, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -38,46 +41,88 @@ func buildRedline(ctx context.Context, o options) error {
 	return nil
 }
 
-// buildReference builds the contrib reference collector with the pinned ocb,
-// once: the binary is kept in _work/bin with the SHA-256 of the manifest it
-// was built from, and rebuilt only when the manifest changes. The build is
-// heavy (all of contrib's filelog, redaction, connectors), so it runs niced.
-func buildReference(ctx context.Context, o options, bin string) error {
+// buildReference builds the contrib reference collector with its own ocb
+// (see buildReferenceOCB), once: the binary is kept in _work/bin with the
+// SHA-256 of the manifest and of the ocb's go.mod and go.sum, and rebuilt only
+// when one of them changes. The build is heavy (all of contrib's filelog,
+// redaction, connectors), so it runs niced.
+func buildReference(ctx context.Context, o options, bins binaries) error {
 	manifest := filepath.Join(o.benchDir, "reference", "builder-config.yaml")
-	raw, err := os.ReadFile(manifest)
+	tools := filepath.Join(o.benchDir, "reference", "tools")
+	digest, err := fileDigest(manifest, filepath.Join(tools, "go.mod"), filepath.Join(tools, "go.sum"))
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(raw)
-	want := hex.EncodeToString(sum[:])
-	stamp := bin + ".manifest-sha256"
-	if got, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(got)) == want {
-		if _, err := os.Stat(bin); err == nil {
-			log.Printf("reference collector up to date (%s)", bin)
-			return nil
-		}
+	if upToDate(bins.reference, digest) {
+		log.Printf("reference collector up to date (%s)", bins.reference)
+		return nil
 	}
-	ocb := filepath.Join(o.root, "bin", "ocb")
-	if _, err := os.Stat(ocb); err != nil {
-		log.Printf("building the pinned ocb: make -C %s tools", o.root)
-		if err := command(ctx, o.root, "make", "tools").Run(); err != nil {
-			return fmt.Errorf("make tools: %w", err)
-		}
+	if err := buildReferenceOCB(ctx, tools, bins.referenceOCB); err != nil {
+		return err
 	}
 	start := time.Now()
 	log.Printf("building the reference collector from %s (a few minutes, niced)", manifest)
-	if err := command(ctx, o.benchDir, "nice", "-n", "10", ocb, "--config", manifest, "--skip-compilation").Run(); err != nil {
+	if err := command(ctx, o.benchDir, "nice", "-n", "10", bins.referenceOCB, "--config", manifest, "--skip-compilation").Run(); err != nil {
 		return fmt.Errorf("ocb: %w", err)
+	}
+	// -trimpath as redline's Makefile builds; its -s -w and grpcnotrace are
+	// left out here, as the reference's figures have always been measured.
+	if err := command(ctx, filepath.Join(o.work, "reference-build"), "nice", "-n", "10", "go", "build", "-trimpath", "-o", bins.reference, ".").Run(); err != nil {
+		return fmt.Errorf("go build of the reference: %w", err)
+	}
+	log.Printf("reference collector built in %s", time.Since(start).Round(time.Second))
+	return writeStamp(bins.reference, digest)
+}
+
+// buildReferenceOCB builds the ocb the reference is generated with from the
+// tools module next to its manifest (reference/tools), which pins it at the
+// reference's collector release: ocb refuses a manifest whose otelcol minor
+// differs from its own, and the reference stays at the release its targets
+// were set against while redline moves on. Cached like the reference.
+func buildReferenceOCB(ctx context.Context, tools, bin string) error {
+	digest, err := fileDigest(filepath.Join(tools, "go.mod"), filepath.Join(tools, "go.sum"))
+	if err != nil {
+		return err
+	}
+	if upToDate(bin, digest) {
+		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return err
 	}
-	// Same flags as redline's Makefile, so binaries compare like for like.
-	if err := command(ctx, filepath.Join(o.work, "reference-build"), "nice", "-n", "10", "go", "build", "-trimpath", "-o", bin, ".").Run(); err != nil {
-		return fmt.Errorf("go build of the reference: %w", err)
+	log.Printf("building the reference's ocb from %s", tools)
+	if err := command(ctx, tools, "nice", "-n", "10", "go", "build", "-o", bin, "go.opentelemetry.io/collector/cmd/builder").Run(); err != nil {
+		return fmt.Errorf("build of the reference's ocb: %w", err)
 	}
-	log.Printf("reference collector built in %s", time.Since(start).Round(time.Second))
-	return os.WriteFile(stamp, []byte(want+"\n"), 0o644)
+	return writeStamp(bin, digest)
+}
+
+// fileDigest is the SHA-256 of the files' contents, one after the other.
+func fileDigest(paths ...string) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		h.Write(raw)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// upToDate says whether bin exists and its stamp (bin.sha256) holds digest,
+// the fileDigest of what it was built from.
+func upToDate(bin, digest string) bool {
+	got, err := os.ReadFile(bin + ".sha256")
+	if err != nil || strings.TrimSpace(string(got)) != digest {
+		return false
+	}
+	_, err = os.Stat(bin)
+	return err == nil
+}
+
+func writeStamp(bin, digest string) error {
+	return os.WriteFile(bin+".sha256", []byte(digest+"\n"), 0o644)
 }
 
 // generateInput writes the input file once per (generator version, seed,
@@ -139,13 +184,65 @@ func output(ctx context.Context, dir, name string, args ...string) string {
 func header(ctx context.Context, o options, bins binaries) report.Header {
 	h := report.Header{
 		Date:        time.Now(),
-		Cores:       runtime.NumCPU(),
 		Lines:       o.lines,
 		Seed:        o.seed,
 		RunsPerSide: o.runs,
 		Command:     "make bench-e2e",
 		GoVersion:   output(ctx, o.root, "go", "env", "GOVERSION"),
 	}
+	describeMachine(&h)
+	h.LoadAtStart = loadAverage() + " (1, 5, 15 min; the machine is shared, so figures carry its noise)"
+	commit := output(ctx, o.root, "git", "rev-parse", "--short", "HEAD")
+	if dirty := output(ctx, o.root, "git", "status", "--porcelain", "--untracked-files=no"); dirty != "" && !strings.HasPrefix(dirty, "unknown") {
+		commit += " + uncommitted changes"
+	}
+	h.RedlineCommit = commit
+	h.RedlineVersion = describeRedline(ctx, o, bins.redline, o.redlineConfig)
+	if bins.baseline != "" {
+		h.Baseline = describeRedline(ctx, o, bins.baseline, o.baselineConfig)
+	}
+	h.Reference = output(ctx, o.root, bins.reference, "--version") + " built by " + ocbVersion(ctx, bins.referenceOCB) +
+		" from bench/reference/builder-config.yaml (" + contribRelease(o) + ")"
+	return h
+}
+
+// describeRedline names a redline binary's version, path and default pipeline.
+func describeRedline(ctx context.Context, o options, bin, config string) string {
+	return output(ctx, o.root, bin, "--version") + ", binary " + relToRoot(o, bin) + ", default pipeline " + relToRoot(o, config)
+}
+
+// relToRoot is p relative to the repository root when it is inside it.
+func relToRoot(o options, p string) string {
+	if r, err := filepath.Rel(o.root, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+// ocbVersion is "ocb v0.158.0" for the ocb at bin (which prints its version
+// on stderr).
+func ocbVersion(ctx context.Context, bin string) string {
+	out, err := exec.CommandContext(ctx, bin, "version").CombinedOutput()
+	if err != nil {
+		return "ocb of unknown version (" + err.Error() + ")"
+	}
+	return strings.Replace(firstLine(out), "ocb version", "ocb", 1)
+}
+
+// contribRelease is the contrib release the reference manifest pins, from
+// its first contrib module ("contrib v0.158.0").
+func contribRelease(o options) string {
+	raw, _ := os.ReadFile(filepath.Join(o.benchDir, "reference", "builder-config.yaml"))
+	m := regexp.MustCompile(`opentelemetry-collector-contrib/\S+ (v\S+)`).FindSubmatch(raw)
+	if m == nil {
+		return "contrib release unknown"
+	}
+	return "contrib " + string(m[1])
+}
+
+// describeMachine fills in the cores, CPU model, memory and kernel.
+func describeMachine(h *report.Header) {
+	h.Cores = runtime.NumCPU()
 	if cpuinfo, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range bytes.SplitSeq(cpuinfo, []byte{'\n'}) {
 			if k, v, ok := strings.Cut(string(line), ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -163,26 +260,13 @@ func header(ctx context.Context, o options, bins binaries) report.Header {
 	if rel, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h.Kernel = "Linux " + strings.TrimSpace(string(rel))
 	}
-	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
-		f := strings.Fields(string(la))
-		if len(f) >= 3 {
-			h.LoadAtStart = strings.Join(f[:3], " ") + " (1, 5, 15 min; the machine is shared, so figures carry its noise)"
-		}
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages, as /proc/loadavg has them.
+func loadAverage() string {
+	la, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(la)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
 	}
-	h.RedlineVersion = output(ctx, o.root, bins.redline, "--version")
-	commit := output(ctx, o.root, "git", "rev-parse", "--short", "HEAD")
-	if dirty := output(ctx, o.root, "git", "status", "--porcelain", "--untracked-files=no"); dirty != "" && !strings.HasPrefix(dirty, "unknown") {
-		commit += " + uncommitted changes"
-	}
-	h.RedlineCommit = commit
-	rel := func(p string) string {
-		if r, err := filepath.Rel(o.root, p); err == nil && !strings.HasPrefix(r, "..") {
-			return r
-		}
-		return p
-	}
-	h.RedlineVersion += ", binary " + rel(bins.redline) + ", default pipeline " + rel(o.redlineConfig)
-	h.Reference = output(ctx, o.root, bins.reference, "--version") +
-		" built by ocb v0.158.0 from bench/reference/builder-config.yaml (contrib v0.158.0)"
-	return h
+	return "unknown"
 }

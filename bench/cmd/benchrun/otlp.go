@@ -43,7 +43,13 @@ type otlpSignal struct {
 	errs    map[string]int
 }
 
-func runOTLP(ctx context.Context, o options, bins binaries) report.OTLP {
+// runOTLP sends the OTLP load into one redline binary running the default
+// configuration config, and reports what became of it.
+func runOTLP(ctx context.Context, o options, collector, bin, config string) report.OTLP {
+	pipeline := relToRoot(o, config)
+	if config == filepath.Join(o.root, "config", "collector.yaml") {
+		pipeline += " as shipped"
+	}
 	res := report.OTLP{
 		Duration:       o.otlpDuration,
 		RatePerSignal:  o.otlpRate,
@@ -52,99 +58,126 @@ func runOTLP(ctx context.Context, o options, bins binaries) report.OTLP {
 		Accepted:       map[string]float64{},
 		Refused:        map[string]float64{},
 		Delivered:      map[string]float64{},
-		PipelineConfig: "config/collector.yaml as shipped with REDLINE_EXPORTER=nop and the rate limit " + rateLimitSetting(o),
+		PipelineConfig: pipeline + " with REDLINE_EXPORTER=nop and the rate limit " + rateLimitSetting(config),
 	}
-	dir := filepath.Join(o.work, "runs", "OTLP-redline")
+	dir := filepath.Join(o.work, "runs", "OTLP-"+collector)
 	empty := filepath.Join(dir, "no-access-logs", "none.jsonl")
 	env, err := newRunEnv(dir, empty)
 	if err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	s := redlineDefault(o, empty, filepath.Join(o.benchDir, "scenarios", "telemetry.yaml"))
-	if err := validate(ctx, bins.redline, s, env); err != nil {
+	s := redlineDefault(config, empty, filepath.Join(o.benchDir, "scenarios", "telemetry.yaml"))
+	if err := validate(ctx, bin, s, env); err != nil {
 		res.Unavailable = err.Error()
-		log.Printf("OTLP scenario not run: %v", err)
+		log.Printf("OTLP scenario (%s) not run: %v", collector, err)
 		return res
 	}
-	log.Printf("OTLP scenario: %d spans/s and %d logs/s for %s into redline's default pipeline", o.otlpRate, o.otlpRate, o.otlpDuration)
-	c, err := startCollector(ctx, bins.redline, s, env)
+	log.Printf("OTLP scenario: %d spans/s and %d logs/s for %s into %s's default pipeline", o.otlpRate, o.otlpRate, o.otlpDuration, collector)
+	c, err := startCollector(ctx, bin, s, env)
 	if err != nil {
 		res.Err = err.Error()
 		return res
 	}
 	defer c.stop()
-
-	// Wait for the receiver: telemetry first, then the gRPC port.
-	var fams telemetry.Families
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if fams, err = c.scrape(ctx); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			res.Err = fmt.Sprintf("telemetry endpoint never answered: %v: %s", err, c.logTail())
-			return res
-		}
-		time.Sleep(pollInterval)
-	}
-	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", env.port("REDLINE_OTLP_GRPC_PORT")), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
+	if err := sendOTLPLoad(ctx, o, c, env.port("REDLINE_OTLP_GRPC_PORT"), &res); err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	defer conn.Close()
-	gen := loggen.New(o.seed)
-	traces := ptraceotlp.NewGRPCClient(conn)
-	logs := plogotlp.NewGRPCClient(conn)
-	signals := []*otlpSignal{
-		{name: "traces", errs: map[string]int{}, send: func(ctx context.Context, seq, n int) (int64, error) {
-			resp, err := traces.Export(ctx, ptraceotlp.NewExportRequestFromTraces(makeSpans(gen, seq, n)))
-			return resp.PartialSuccess().RejectedSpans(), err
-		}},
-		{name: "logs", errs: map[string]int{}, send: func(ctx context.Context, seq, n int) (int64, error) {
-			resp, err := logs.Export(ctx, plogotlp.NewExportRequestFromLogs(makeLogs(gen, seq, n)))
-			return resp.PartialSuccess().RejectedLogRecords(), err
-		}},
+	_ = os.RemoveAll(dir)
+	return res
+}
+
+// sendOTLPLoad waits for the collector's OTLP receiver, sends the load at
+// the fixed rate, waits for the pipeline to drain, and records in res the
+// outcomes, the CPU and the peak RSS of that interval.
+func sendOTLPLoad(ctx context.Context, o options, c *collector, grpcPort int, res *report.OTLP) error {
+	if err := waitForTelemetry(ctx, c); err != nil {
+		return err
 	}
+	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", grpcPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	signals := otlpSignals(conn, loggen.New(o.seed))
 	// Let the pipeline finish starting (the port may open after telemetry).
 	if err := waitReady(ctx, signals); err != nil {
-		res.Err = fmt.Sprintf("OTLP receiver not ready: %v: %s", err, c.logTail())
-		return res
+		return fmt.Errorf("OTLP receiver not ready: %w: %s", err, c.logTail())
 	}
 	// The readiness probes are not part of the measurement: count from here.
 	base := drain(ctx, c, signals, 5*time.Second)
 	s1, err := procstat.Read(c.pid())
 	if err != nil {
-		res.Err = err.Error()
-		return res
+		return err
 	}
 	start := time.Now()
 	perRequest := max(o.otlpRate/requestsPerSecond, 1)
 	var wg sync.WaitGroup
 	for _, sig := range signals {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sig.loop(ctx, start, o.otlpDuration, perRequest)
-		}()
+		wg.Go(func() { sig.loop(ctx, start, o.otlpDuration, perRequest) })
 	}
 	wg.Wait()
 	sendEnd := time.Now()
 
-	fams = drain(ctx, c, signals, 20*time.Second)
+	fams := drain(ctx, c, signals, 20*time.Second)
 	s2, err := procstat.Read(c.pid())
 	if err != nil {
-		res.Err = err.Error()
-		return res
+		return err
 	}
 	res.CPU, res.PeakRSS = s2.CPU-s1.CPU, s2.PeakRSS
 	res.Duration = sendEnd.Sub(start).Round(100 * time.Millisecond)
+	recordOTLPOutcomes(res, signals, base, fams)
+	log.Printf("OTLP CPU %.2f s over %s, peak RSS %.1f MiB", res.CPU.Seconds(), res.Duration, float64(res.PeakRSS)/(1<<20))
+	return nil
+}
+
+// waitForTelemetry waits (at most 30 s) until the collector's telemetry
+// endpoint answers: the service is built and its components are starting.
+func waitForTelemetry(ctx context.Context, c *collector) error {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(pollInterval) {
+		_, err := c.scrape(ctx)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("telemetry endpoint never answered: %w: %s", err, c.logTail())
+		}
+	}
+}
+
+// otlpSignals are the two signals the OTLP scenario sends, spans and logs.
+func otlpSignals(conn *grpc.ClientConn, gen *loggen.Generator) []*otlpSignal {
+	traces := ptraceotlp.NewGRPCClient(conn)
+	logs := plogotlp.NewGRPCClient(conn)
+	return []*otlpSignal{
+		{name: "traces", errs: map[string]int{}, send: func(ctx context.Context, seq, n int) (int64, error) {
+			resp, err := traces.Export(ctx, ptraceotlp.NewExportRequestFromTraces(makeSpans(gen, seq, n)))
+			if err != nil {
+				return 0, err // resp is empty: reading it panics
+			}
+			return resp.PartialSuccess().RejectedSpans(), nil
+		}},
+		{name: "logs", errs: map[string]int{}, send: func(ctx context.Context, seq, n int) (int64, error) {
+			resp, err := logs.Export(ctx, plogotlp.NewExportRequestFromLogs(makeLogs(gen, seq, n)))
+			if err != nil {
+				return 0, err
+			}
+			return resp.PartialSuccess().RejectedLogRecords(), nil
+		}},
+	}
+}
+
+// recordOTLPOutcomes fills in, per signal, what was sent and refused (the
+// client's count) and what the collector accepted, refused and delivered
+// between the scrapes base and final (its own counters).
+func recordOTLPOutcomes(res *report.OTLP, signals []*otlpSignal, base, final telemetry.Families) {
 	for _, sig := range signals {
 		res.Sent[sig.name] = sig.sent
 		res.ClientRefused[sig.name] = sig.refused
-		res.Accepted[sig.name] = acceptedOTLP(fams, sig.name) - acceptedOTLP(base, sig.name)
-		res.Refused[sig.name] = refusedOTLP(fams, sig.name) - refusedOTLP(base, sig.name)
-		res.Delivered[sig.name] = deliveredOTLP(fams, sig.name) - deliveredOTLP(base, sig.name)
+		res.Accepted[sig.name] = acceptedOTLP(final, sig.name) - acceptedOTLP(base, sig.name)
+		res.Refused[sig.name] = refusedOTLP(final, sig.name) - refusedOTLP(base, sig.name)
+		res.Delivered[sig.name] = deliveredOTLP(final, sig.name) - deliveredOTLP(base, sig.name)
 		keys := make([]string, 0, len(sig.errs))
 		for k := range sig.errs {
 			keys = append(keys, k)
@@ -156,18 +189,15 @@ func runOTLP(ctx context.Context, o options, bins binaries) report.OTLP {
 		log.Printf("OTLP %s: sent %d, accepted %.0f, refused %.0f (client saw %d), delivered %.0f",
 			sig.name, sig.sent, res.Accepted[sig.name], res.Refused[sig.name], sig.refused, res.Delivered[sig.name])
 	}
-	log.Printf("OTLP CPU %.2f s over %s, peak RSS %.1f MiB", res.CPU.Seconds(), res.Duration, float64(res.PeakRSS)/(1<<20))
-	_ = os.RemoveAll(dir)
-	return res
 }
 
 // rateLimitSetting says which rate limit the default pipeline runs with: the
 // runner's REDLINE_RATE_LIMIT_PER_SECOND, else the default in the file.
-func rateLimitSetting(o options) string {
+func rateLimitSetting(config string) string {
 	if v := os.Getenv("REDLINE_RATE_LIMIT_PER_SECOND"); v != "" {
 		return "REDLINE_RATE_LIMIT_PER_SECOND=" + v + " (from the environment)"
 	}
-	raw, _ := os.ReadFile(o.redlineConfig)
+	raw, _ := os.ReadFile(config)
 	if m := regexp.MustCompile(`REDLINE_RATE_LIMIT_PER_SECOND:-([^}]*)}`).FindSubmatch(raw); m != nil {
 		return "at its default, " + string(m[1]) + "/s"
 	}

@@ -253,60 +253,51 @@ func measure(ctx context.Context, o options, bin string, s sideDef, env runEnv) 
 	}
 }
 
+// side is one collector taking part in a scenario.
+type side struct {
+	collector string // report.Redline, report.Baseline or report.Reference
+	bin       string
+	def       sideDef
+}
+
+// sidesOf lists the collectors that run a scenario: redline, the baseline
+// when there is one, and the reference.
+func sidesOf(bins binaries, def scenarioDef) []side {
+	sides := []side{{report.Redline, bins.redline, def.redline}}
+	if bins.baseline != "" {
+		sides = append(sides, side{report.Baseline, bins.baseline, def.baseline})
+	}
+	return append(sides, side{report.Reference, bins.reference, def.reference})
+}
+
+// roundOrder is the order the sides run in round (from 0): rotated by one
+// every round, so that each collector runs first in turn (with two sides:
+// A B, then B A; with three: A B C, B C A, C A B).
+func roundOrder(sides []side, round int) []side {
+	order := make([]side, 0, len(sides))
+	for k := range sides {
+		order = append(order, sides[(round+k)%len(sides)])
+	}
+	return order
+}
+
 func runScenario(ctx context.Context, o options, bins binaries, def scenarioDef) report.Scenario {
 	out := report.Scenario{ID: def.id, Title: def.title, Redline: def.redline.describe, Reference: def.reference.describe, Target: def.target}
-	type side struct {
-		name string
-		bin  string
-		def  sideDef
-		ok   bool
+	if bins.baseline != "" {
+		out.Baseline = def.baseline.describe
 	}
-	sides := []*side{{"redline", bins.redline, def.redline, true}, {"reference", bins.reference, def.reference, true}}
-	for _, sd := range sides {
-		env, err := newRunEnv(filepath.Join(o.work, "runs", def.id+"-"+sd.name+"-validate"), o.input)
-		switch {
-		case err != nil:
-		case sd.def.unavailable != "":
-			err = errors.New(sd.def.unavailable)
-		default:
-			err = validate(ctx, sd.bin, sd.def, env)
+	var runnable []side
+	for _, sd := range sidesOf(bins, def) {
+		if err := checkSide(ctx, o, def.id, sd); err != nil {
+			out.MarkUnavailable(sd.collector, err.Error())
+			log.Printf("scenario %s: %s not run: %v", def.id, sd.collector, err)
+			continue
 		}
-		if err != nil {
-			sd.ok = false
-			if sd.name == "redline" {
-				out.RedlineUnavailable = err.Error()
-			} else {
-				out.ReferenceUnavailable = err.Error()
-			}
-			log.Printf("scenario %s: %s not run: %v", def.id, sd.name, err)
-		}
-		_ = os.RemoveAll(env.dir)
+		runnable = append(runnable, sd)
 	}
 	for i := range o.runs {
-		order := []*side{sides[0], sides[1]}
-		if i%2 == 1 {
-			order[0], order[1] = order[1], order[0] // alternate who runs first
-		}
-		for _, sd := range order {
-			if !sd.ok {
-				continue
-			}
-			dir := filepath.Join(o.work, "runs", fmt.Sprintf("%s-%s-%d", def.id, sd.name, i+1))
-			env, err := newRunEnv(dir, o.input)
-			var run report.Run
-			if err == nil {
-				run, err = measure(ctx, o, sd.bin, sd.def, env)
-			}
-			run.Scenario, run.Collector, run.Index, run.Lines = def.id, sd.name, i, o.lines
-			if err != nil {
-				run.Err = err.Error()
-				log.Printf("scenario %s run %d %s: FAILED: %v (log kept in %s)", def.id, i+1, sd.name, err, dir)
-			} else {
-				log.Printf("scenario %s run %d %-9s: %6.2f s wall, %8.0f lines/s, %6.2f CPU-s/M lines, peak RSS %5.1f MiB",
-					def.id, i+1, sd.name, run.Wall.Seconds(), run.LinesPerSecond(), run.CPUPerMillion(), float64(run.PeakRSS)/(1<<20))
-				_ = os.RemoveAll(dir) // fresh storage for the next run; logs only kept on failure
-			}
-			out.Runs = append(out.Runs, run)
+		for _, sd := range roundOrder(runnable, i) {
+			out.Runs = append(out.Runs, runOnce(ctx, o, def.id, sd, i))
 			if ctx.Err() != nil {
 				return out
 			}
@@ -315,10 +306,46 @@ func runScenario(ctx context.Context, o options, bins binaries, def scenarioDef)
 	return out
 }
 
+// checkSide asks the collector to validate its side of the scenario, which
+// fails when a component is not built in or the configuration is invalid.
+func checkSide(ctx context.Context, o options, scenario string, sd side) error {
+	if sd.def.unavailable != "" {
+		return errors.New(sd.def.unavailable)
+	}
+	env, err := newRunEnv(filepath.Join(o.work, "runs", scenario+"-"+sd.collector+"-validate"), o.input)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(env.dir)
+	return validate(ctx, sd.bin, sd.def, env)
+}
+
+// runOnce measures one run (round i) of one side in a fresh directory, kept
+// only when the run fails.
+func runOnce(ctx context.Context, o options, scenario string, sd side, i int) report.Run {
+	dir := filepath.Join(o.work, "runs", fmt.Sprintf("%s-%s-%d", scenario, sd.collector, i+1))
+	env, err := newRunEnv(dir, o.input)
+	var run report.Run
+	if err == nil {
+		run, err = measure(ctx, o, sd.bin, sd.def, env)
+	}
+	run.Scenario, run.Collector, run.Index, run.Lines = scenario, sd.collector, i, o.lines
+	if err != nil {
+		run.Err = err.Error()
+		log.Printf("scenario %s run %d %s: FAILED: %v (log kept in %s)", scenario, i+1, sd.collector, err, dir)
+		return run
+	}
+	log.Printf("scenario %s run %d %-9s: %6.2f s wall, %8.0f lines/s, %6.2f CPU-s/M lines, peak RSS %5.1f MiB",
+		scenario, i+1, sd.collector, run.Wall.Seconds(), run.LinesPerSecond(), run.CPUPerMillion(), float64(run.PeakRSS)/(1<<20))
+	_ = os.RemoveAll(dir) // fresh storage for the next run; logs only kept on failure
+	return run
+}
+
 // idleRSS starts a collector with nothing to read and reports its resident
 // memory once it is up: the floor under its peak RSS in every scenario, and
 // how much of it is the binary's own file-backed pages.
-func idleRSS(ctx context.Context, o options, name, bin string, s sideDef) string {
+func idleRSS(ctx context.Context, o options, sd side) string {
+	name, bin, s := sd.collector, sd.bin, sd.def
 	env, err := newRunEnv(filepath.Join(o.work, "runs", "idle-"+name), filepath.Join(o.work, "runs", "idle-"+name, "none.jsonl"))
 	if err == nil && s.unavailable != "" {
 		err = errors.New(s.unavailable)

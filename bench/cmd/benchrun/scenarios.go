@@ -32,9 +32,13 @@ type sideDef struct {
 }
 
 type scenarioDef struct {
-	id, title          string
-	redline, reference sideDef
-	target             report.Target
+	id, title string
+	redline   sideDef
+	// baseline is how the baseline binary runs the scenario: as redline
+	// does, but with its own default configuration in D.
+	baseline  sideDef
+	reference sideDef
+	target    report.Target
 }
 
 func scenarioDefs(o options, input string) []scenarioDef {
@@ -69,19 +73,43 @@ func scenarioDefs(o options, input string) []scenarioDef {
 		reference: side("reference", "d.yaml", nop, "file_log with file_storage checkpoints + json_parser → memory_limiter → redaction → batch → nop, and → count connector → batch → nop"),
 		target:    report.Target{MinLinesPerSec: 300_000},
 	}
-	d.redline = redlineDefault(o, input, telemetry)
-	// Rate limiting is part of the default pipeline, but its default rate
-	// would turn a throughput test into a test of the limit: the bucket
-	// logic still runs, with a rate no run reaches.
-	d.redline.env = append(d.redline.env, redlineenv.UnlimitedRate)
+	d.redline = defaultPipeline(o.redlineConfig, input, telemetry)
 	d.redline.describe = "config/collector.yaml as shipped (accesslog with file_storage checkpoints → memory_limiter → mask → redmetrics → redmetrics connector and forward → ratelimit → exporter), with REDLINE_EXPORTER=nop, the accesslog receiver(s) pointed at the input from the beginning, and REDLINE_RATE_LIMIT_PER_SECOND=1e9"
-	return append(defs, d)
+	return withBaselineSides(o, append(defs, d), input, telemetry)
 }
 
-// redlineDefault runs config/collector.yaml itself, with the run's settings
-// merged over it: the accesslog receivers read the input from its start.
-func redlineDefault(o options, input, telemetry string) sideDef {
-	cfg := o.redlineConfig
+// withBaselineSides gives every scenario the baseline's side: redline's
+// configuration run by the baseline binary, except in D, which runs the
+// baseline's own default configuration (an older binary may lack components
+// the current config/collector.yaml names).
+func withBaselineSides(o options, defs []scenarioDef, input, telemetry string) []scenarioDef {
+	for i := range defs {
+		defs[i].baseline = defs[i].redline
+		defs[i].baseline.describe = "redline's configuration, run by the baseline binary"
+		if defs[i].id == "D" && o.baselineBin != "" {
+			defs[i].baseline = defaultPipeline(o.baselineConfig, input, telemetry)
+			defs[i].baseline.describe = "as redline's, with " + relToRoot(o, o.baselineConfig) + " as the default pipeline"
+		}
+	}
+	return defs
+}
+
+// defaultPipeline runs a redline default configuration (config/collector.yaml
+// or the baseline's) as scenario D does: the run's settings merged over it,
+// the accesslog receivers reading the input from its start, and the rate
+// limit lifted. Rate limiting is part of the default pipeline, but its
+// default rate would turn a throughput test into a test of the limit: the
+// bucket logic still runs, with a rate no run reaches.
+func defaultPipeline(cfg, input, telemetry string) sideDef {
+	s := redlineDefault(cfg, input, telemetry)
+	s.env = append(s.env, redlineenv.UnlimitedRate)
+	return s
+}
+
+// redlineDefault runs a redline default configuration (cfg) itself, with the
+// run's settings merged over it: the accesslog receivers read the input from
+// its start.
+func redlineDefault(cfg, input, telemetry string) sideDef {
 	// REDLINE_EXPORTER=nop (set for every run) needs a nop exporter
 	// configured; merging an empty one is harmless when the file has it.
 	s := sideDef{configs: []string{cfg, telemetry, "yaml:exporters::nop: {}"}, sink: sink{"exporter", "nop"}}

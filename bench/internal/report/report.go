@@ -4,17 +4,25 @@ package report
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
 	"time"
 )
 
+// The collectors a scenario runs: redline as built, optionally a baseline
+// (another redline binary, such as the previous release), and the contrib
+// reference.
+const (
+	Redline   = "redline"
+	Baseline  = "baseline"
+	Reference = "reference"
+)
+
 // Run is one measured run of one collector on one scenario.
 type Run struct {
 	Scenario  string        `json:"scenario"`
-	Collector string        `json:"collector"` // "redline" or "reference"
+	Collector string        `json:"collector"` // Redline, Baseline or Reference
 	Index     int           `json:"index"`
 	Lines     uint64        `json:"lines"`
 	Wall      time.Duration `json:"wall_ns"`
@@ -132,12 +140,25 @@ func (t Target) Verdict(red, ref Median) string {
 
 // Scenario is one comparison: what it runs on each side, its runs and target.
 type Scenario struct {
-	ID, Title            string
-	Redline, Reference   string // one-line description of each side's pipeline
-	Target               Target
-	Runs                 []Run
-	RedlineUnavailable   string // why redline's side was not run, if so
-	ReferenceUnavailable string
+	ID, Title                    string
+	Redline, Baseline, Reference string // one-line description of each side's pipeline; Baseline empty without one
+	Target                       Target
+	Runs                         []Run
+	RedlineUnavailable           string // why redline's side was not run, if so
+	BaselineUnavailable          string
+	ReferenceUnavailable         string
+}
+
+// MarkUnavailable records why a collector's side of the scenario was not run.
+func (s *Scenario) MarkUnavailable(collector, why string) {
+	switch collector {
+	case Redline:
+		s.RedlineUnavailable = why
+	case Baseline:
+		s.BaselineUnavailable = why
+	default:
+		s.ReferenceUnavailable = why
+	}
 }
 
 func (s Scenario) side(collector string) []Run {
@@ -178,155 +199,16 @@ type Header struct {
 	GoVersion      string
 	RedlineVersion string
 	RedlineCommit  string
-	Reference      string
-	Lines          uint64
-	InputBytes     int64
-	Seed           int64
-	RunsPerSide    int
-	Command        string
+	// Baseline describes the second redline binary measured next to redline
+	// (version, binary, default pipeline); empty when there is none.
+	Baseline    string
+	Reference   string
+	Lines       uint64
+	InputBytes  int64
+	Seed        int64
+	RunsPerSide int
+	Command     string
 	// IdleRSS says, per collector, its RSS when started with scenario A's
 	// configuration and nothing to read: the floor under every peak below.
 	IdleRSS []string
-}
-
-// Write renders RESULTS.md.
-func Write(w io.Writer, h Header, scenarios []Scenario, otlp *OTLP) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# redline end-to-end bench results\n\n")
-	fmt.Fprintf(&b, "Written by `%s` on %s. Re-run it to refresh this file; see README.md for what each scenario compares.\n\n", h.Command, h.Date.UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| Machine | %d cores, %s, %s RAM, %s |\n", h.Cores, h.CPUModel, h.MemTotal, h.Kernel)
-	fmt.Fprintf(&b, "| Load average at start | %s |\n", h.LoadAtStart)
-	fmt.Fprintf(&b, "| Go | %s |\n", h.GoVersion)
-	fmt.Fprintf(&b, "| redline | %s (commit %s) |\n", h.RedlineVersion, h.RedlineCommit)
-	fmt.Fprintf(&b, "| Reference | %s |\n", h.Reference)
-	fmt.Fprintf(&b, "| Input | %s lines, %.1f MiB (%d B/line), loggen seed %d, the same file for every run |\n",
-		humanCount(float64(h.Lines)), float64(h.InputBytes)/(1<<20), h.InputBytes/max(int64(h.Lines), 1), h.Seed)
-	fmt.Fprintf(&b, "| Runs | %d per collector per scenario, alternating redline and reference; medians below |\n", h.RunsPerSide)
-	if len(h.IdleRSS) > 0 {
-		fmt.Fprintf(&b, "| Idle RSS (scenario A, no input) | %s |\n", strings.Join(h.IdleRSS, "; "))
-	}
-	b.WriteString("\n")
-
-	fmt.Fprintf(&b, "## Summary (medians; ratio = redline ÷ reference)\n\n")
-	fmt.Fprintf(&b, "| Scenario | lines/s redline | lines/s reference | ratio | CPU-s/M lines redline | CPU-s/M reference | ratio | peak RSS redline | peak RSS reference | ratio | target | verdict |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
-	for _, s := range scenarios {
-		red, ref := MedianOf(s.side("redline")), MedianOf(s.side("reference"))
-		verdict := s.Target.Verdict(red, ref)
-		if n := len(s.side("redline")); n > 0 && red.Runs == 0 {
-			verdict = fmt.Sprintf("missed: all %d redline runs failed (see below)", n)
-		}
-		fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.ID, s.Title,
-			fmtCount(red, red.LinesPerSecond), fmtCount(ref, ref.LinesPerSecond), ratio(red, ref, red.LinesPerSecond, ref.LinesPerSecond),
-			fmtFloat(red, red.CPUPerMillion), fmtFloat(ref, ref.CPUPerMillion), ratio(red, ref, red.CPUPerMillion, ref.CPUPerMillion),
-			fmtMiB(red, red.PeakRSS), fmtMiB(ref, ref.PeakRSS), ratio(red, ref, red.PeakRSS, ref.PeakRSS),
-			s.Target.Describe(), verdict)
-	}
-	b.WriteString("\n")
-
-	fmt.Fprintf(&b, "## Scenarios\n\n")
-	for _, s := range scenarios {
-		fmt.Fprintf(&b, "### %s %s\n\n- redline: %s\n- reference: %s\n", s.ID, s.Title, s.Redline, s.Reference)
-		if s.RedlineUnavailable != "" {
-			fmt.Fprintf(&b, "- redline not run: %s\n", s.RedlineUnavailable)
-		}
-		if s.ReferenceUnavailable != "" {
-			fmt.Fprintf(&b, "- reference not run: %s\n", s.ReferenceUnavailable)
-		}
-		if len(s.Runs) > 0 {
-			fmt.Fprintf(&b, "\n| run | collector | wall s | lines/s | CPU s | CPU-s/M lines | peak RSS MiB | error |\n|---:|---|---:|---:|---:|---:|---:|---|\n")
-			for _, r := range s.Runs {
-				if r.Err != "" {
-					fmt.Fprintf(&b, "| %d | %s | – | – | – | – | – | %s |\n", r.Index+1, r.Collector, r.Err)
-					continue
-				}
-				fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %.2f | %.2f | %.1f | |\n", r.Index+1, r.Collector, r.Wall.Seconds(),
-					humanCount(r.LinesPerSecond()), r.CPU.Seconds(), r.CPUPerMillion(), float64(r.PeakRSS)/(1<<20))
-			}
-		}
-		b.WriteString("\n")
-	}
-
-	if otlp != nil {
-		writeOTLP(&b, otlp)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func writeOTLP(b *strings.Builder, o *OTLP) {
-	fmt.Fprintf(b, "## OTLP: spans and logs over OTLP/gRPC into redline's default pipeline\n\n")
-	if o.Unavailable != "" {
-		fmt.Fprintf(b, "Not run: %s\n\n", o.Unavailable)
-		return
-	}
-	fmt.Fprintf(b, "%s; %d items/s per signal for %s, in requests every 100 ms.\n\n", o.PipelineConfig, o.RatePerSignal, o.Duration)
-	if o.Err != "" {
-		fmt.Fprintf(b, "Error: %s\n\n", o.Err)
-	}
-	secs := o.Duration.Seconds()
-	var total float64
-	fmt.Fprintf(b, "| signal | sent | accepted | accepted/s | refused (receiver) | refused (client saw) | delivered to exporter | lost |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, sig := range []string{"traces", "logs"} {
-		acc := o.Accepted[sig]
-		total += acc
-		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.0f | %d | %.0f | %.0f |\n", sig, o.Sent[sig], acc, humanCount(acc/secs),
-			o.Refused[sig], o.ClientRefused[sig], o.Delivered[sig], float64(o.Sent[sig])-o.Delivered[sig]-float64(o.ClientRefused[sig]))
-	}
-	cpuPerM := math.NaN()
-	if total > 0 {
-		cpuPerM = o.CPU.Seconds() / (total / 1e6)
-	}
-	fmt.Fprintf(b, "\nCPU: %.2f s over the run (%.1f%% of one core; %.2f CPU-s per million items); peak RSS %.1f MiB.\n\n",
-		o.CPU.Seconds(), 100*o.CPU.Seconds()/secs, cpuPerM, float64(o.PeakRSS)/(1<<20))
-	for _, e := range o.ClientErrors {
-		fmt.Fprintf(b, "- client: %s\n", e)
-	}
-	if len(o.ClientErrors) > 0 {
-		b.WriteString("\n")
-	}
-}
-
-func ratio(red, ref Median, a, b float64) string {
-	if red.Runs == 0 || ref.Runs == 0 || b == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", a/b)
-}
-
-func fmtCount(m Median, v float64) string {
-	if m.Runs == 0 {
-		return "–"
-	}
-	return humanCount(v)
-}
-
-func fmtFloat(m Median, v float64) string {
-	if m.Runs == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-func fmtMiB(m Median, v float64) string {
-	if m.Runs == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.0f MiB", v/(1<<20))
-}
-
-// humanCount renders 1234567 as 1.23M and 165000 as 165k.
-func humanCount(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "–"
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }

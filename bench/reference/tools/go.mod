@@ -1,0 +1,32 @@
+// The ocb that generates the contrib reference collector (../builder-config.yaml),
+// pinned at the reference's collector release, v0.158.0: ocb refuses a manifest
+// whose otelcol minor differs from its own, and the reference stays at the release
+// the bench's targets were set against while redline moves on. benchrun builds it
+// into bench/_work/bin/ocb-reference. Move it together with the manifest.
+module github.com/redline-otel/redline/bench/reference/tools
+
+go 1.26.0
+
+tool go.opentelemetry.io/collector/cmd/builder
+
+require (
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
+	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/knadh/koanf/maps v0.1.2 // indirect
+	github.com/knadh/koanf/parsers/yaml v1.1.0 // indirect
+	github.com/knadh/koanf/providers/env/v2 v2.0.0 // indirect
+	github.com/knadh/koanf/providers/file v1.2.1 // indirect
+	github.com/knadh/koanf/providers/fs v1.0.0 // indirect
+	github.com/knadh/koanf/v2 v2.3.5 // indirect
+	github.com/mitchellh/copystructure v1.2.0 // indirect
+	github.com/mitchellh/reflectwalk v1.0.2 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
+	go.opentelemetry.io/collector/cmd/builder v0.158.0 // indirect
+	go.uber.org/multierr v1.11.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/mod v0.38.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+)
