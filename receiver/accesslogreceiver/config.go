@@ -9,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/parser"
 )
 
 // StartAt says where to start in files found at the first poll.
@@ -30,6 +32,32 @@ const (
 	// OnParseErrorDrop drops the line (it is counted).
 	OnParseErrorDrop OnParseError = "drop"
 )
+
+// Format is the syntax of the lines.
+type Format string
+
+// Format values.
+const (
+	// FormatAuto reads JSON objects as FormatJSON does and every other line
+	// as FormatText does.
+	FormatAuto Format = "auto"
+	// FormatJSON reads JSON objects only; any other line is a parse error.
+	FormatJSON Format = "json"
+	// FormatText reads the plain-text shapes only.
+	FormatText Format = "text"
+)
+
+// parserFormat is f for the parser package.
+func (f Format) parserFormat() parser.Format {
+	switch f {
+	case FormatJSON:
+		return parser.FormatJSON
+	case FormatText:
+		return parser.FormatText
+	default:
+		return parser.FormatAuto
+	}
+}
 
 // Encoding is the files' character encoding.
 type Encoding string
@@ -66,6 +94,9 @@ type Config struct {
 	// Storage is the ID of a storage extension (such as file_storage) that
 	// keeps the read offsets across restarts.
 	Storage *component.ID `mapstructure:"storage"`
+	// Format is `auto` (JSON objects, and plain-text lines of known shapes),
+	// `json` or `text`.
+	Format Format `mapstructure:"format"`
 	// OnParseError is `send` or `drop`.
 	OnParseError OnParseError `mapstructure:"on_parse_error"`
 	// IncludeFileName adds log.file.name.
@@ -135,6 +166,11 @@ func (c *Config) Validate() error {
 	if c.ForceFlushPeriod < 0 {
 		errs = errors.Join(errs, fmt.Errorf("'force_flush_period' must not be negative, got %v", c.ForceFlushPeriod))
 	}
+	switch c.Format {
+	case FormatAuto, FormatJSON, FormatText:
+	default:
+		errs = errors.Join(errs, fmt.Errorf("'format' must be %q, %q or %q, got %q", FormatAuto, FormatJSON, FormatText, c.Format))
+	}
 	switch c.OnParseError {
 	case OnParseErrorSend, OnParseErrorDrop:
 	default:
@@ -163,6 +199,7 @@ func createDefaultConfig() component.Config {
 		MaxConcurrentFiles: 1024,
 		MaxBatchSize:       1000,
 		ForceFlushPeriod:   500 * time.Millisecond,
+		Format:             FormatAuto,
 		OnParseError:       OnParseErrorSend,
 		IncludeFileName:    true,
 		Encoding:           EncodingUTF8,

@@ -38,6 +38,7 @@ func TestLoadConfig(t *testing.T) {
 	full.MaxBatchSize = 500
 	full.ForceFlushPeriod = 2 * time.Second
 	full.Storage = &storageID
+	full.Format = FormatJSON
 	full.OnParseError = OnParseErrorDrop
 	full.IncludeFileName = false
 	full.IncludeFilePath = true
@@ -49,6 +50,11 @@ func TestLoadConfig(t *testing.T) {
 
 	minimal := createDefaultConfig().(*Config)
 	minimal.Include = []string{"/var/log/app/*.jsonl"}
+	assert.Equal(t, FormatAuto, minimal.Format, "auto is the default format")
+
+	text := createDefaultConfig().(*Config)
+	text.Include = []string{"/var/log/app/*.log"}
+	text.Format = FormatText
 
 	tests := []struct {
 		name         string
@@ -62,9 +68,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_values", validateErrs: []string{
 			"'include' glob \"[\"", "'include' must not contain an empty glob", "'exclude' glob \"a[\"",
 			"'start_at'", "'poll_interval'", "'fingerprint_size'", "'max_line_size'", "'max_concurrent_files'",
-			"'max_batch_size'", "'force_flush_period'", "'on_parse_error'", "'encoding'", "'max_nesting_depth'",
+			"'max_batch_size'", "'force_flush_period'", `'format' must be "auto", "json" or "text", got "logfmt"`, "'on_parse_error'", "'encoding'", "'max_nesting_depth'",
 			"'retry_max_interval'",
 		}},
+		{name: "text", want: text},
+		{name: "format_case", validateErrs: []string{`'format' must be "auto", "json" or "text", got "JSON"`}},
 		{name: "misspelt", unmarshalErr: "start_at_"},
 	}
 	for _, tc := range tests {

@@ -91,7 +91,9 @@ func newAccessLogReceiver(set receiver.Settings, cfg *Config, next consumer.Logs
 	}
 	r := &accessLogReceiver{
 		cfg: cfg, set: set, next: next, obs: obs, resource: resource,
-		parser:     parser.New(parser.Options{MaxDepth: cfg.MaxNestingDepth, ExtraAttrs: fileAttrCount(cfg) + stampHeadroom}),
+		parser: parser.New(parser.Options{
+			Format: cfg.Format.parserFormat(), MaxDepth: cfg.MaxNestingDepth, ExtraAttrs: fileAttrCount(cfg) + stampHeadroom,
+		}),
 		stats:      newStats(),
 		retryFirst: initialRetryInterval,
 		retryWarns: retryWarnings{every: retryWarnEvery},
@@ -419,21 +421,20 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 		data = string(b.Data)
 	}
 	fileName := filepath.Base(b.Path)
-	now := pcommon.NewTimestampFromTime(time.Now())
+	wall := time.Now()
+	now := pcommon.NewTimestampFromTime(wall)
+	// The date of text lines that give only a time of day.
+	r.parser.SetSource(fileName, wall)
 	// A line is parsed straight into the group of the previous kept line's
 	// scope: lines of one logger come in runs, so moving a record (which
 	// costs a copy and an allocation) is needed only where a run changes.
 	cur := 0
 
-	for _, l := range b.Lines {
-		var line string
-		if r.cfg.Encoding == EncodingLatin1 {
-			line = latin1ToUTF8(b.Data[l.Start:l.End])
-		} else {
-			line = data[l.Start:l.End]
-		}
+	for i := 0; i < len(b.Lines); i++ {
+		l := b.Lines[i]
 		lr := r.groups[cur].recs.AppendEmpty()
-		res := r.parser.Parse(line, lr)
+		res, used, truncated := r.parseRecord(b, data, i, lr)
+		i += used - 1
 		c.addFlags(res.Flags)
 		drop := false
 		if res.Err != nil {
@@ -448,9 +449,9 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 				parser.SetRaw(lr, res.Line, res.Err)
 			}
 		}
-		if l.Truncated {
-			c.truncated++
-			c.anomalies[anomalyTruncated]++
+		if truncated > 0 {
+			c.truncated += truncated
+			c.anomalies[anomalyTruncated] += truncated
 			if !drop {
 				lr.Attributes().PutBool(attrTruncated, true)
 			}
@@ -487,6 +488,41 @@ func (r *accessLogReceiver) buildLogs(b *tail.Batch) (plog.Logs, batchCounts) {
 	}
 	r.finishGroups(rl, sl)
 	return ld, c
+}
+
+// parseRecord parses line i of b into lr. A text header takes the next line
+// of the batch as its message; a header that ends the batch is a record of
+// its own (see README, "Text lines"). It returns how many lines the record
+// used and how many of them were truncated.
+func (r *accessLogReceiver) parseRecord(b *tail.Batch, data string, i int, lr plog.LogRecord) (parser.Result, int, int64) {
+	used, truncated := 1, int64(0)
+	if b.Lines[i].Truncated {
+		truncated++
+	}
+	res := r.parser.Parse(r.lineOf(b, data, b.Lines[i]), lr)
+	if res.Flags&parser.FlagHeader == 0 {
+		return res, used, truncated
+	}
+	next := ""
+	if i+1 < len(b.Lines) {
+		next = r.lineOf(b, data, b.Lines[i+1])
+	}
+	if r.parser.Continue(next, lr, &res) {
+		used++
+		if b.Lines[i+1].Truncated {
+			truncated++
+		}
+	}
+	return res, used, truncated
+}
+
+// lineOf returns line l of b as UTF-8: a substring of data, or converted
+// from Latin-1.
+func (r *accessLogReceiver) lineOf(b *tail.Batch, data string, l tail.Line) string {
+	if r.cfg.Encoding == EncodingLatin1 {
+		return latin1ToUTF8(b.Data[l.Start:l.End])
+	}
+	return data[l.Start:l.End]
 }
 
 // resetGroups starts a batch with one unnamed group. It clears every slot up

@@ -102,6 +102,7 @@ func TestBadInputIsCountedAndNeverStops(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	cfg := testConfig(path)
 	cfg.IncludeFileName = false
+	cfg.Format = FormatJSON // the binary line is invalid JSON, not unstructured text
 	sink := &lineSink{}
 	r := newTestReceiver(t, cfg, sink, metadatatest.NewSettings(tel))
 	require.NoError(t, r.Start(t.Context(), componenttest.NewNopHost()))
@@ -169,6 +170,7 @@ func TestOnParseErrorDrop(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("not json\n{\"msg\":\"ok\"}\n"), 0o600))
 	cfg := testConfig(path)
 	cfg.OnParseError = OnParseErrorDrop
+	cfg.Format = FormatJSON // with auto, "not json" is a text record and never dropped
 	sink := &lineSink{}
 	r := newTestReceiver(t, cfg, sink)
 	require.NoError(t, r.Start(t.Context(), componenttest.NewNopHost()))

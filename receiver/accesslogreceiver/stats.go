@@ -20,12 +20,15 @@ const (
 	anomalyDuplicateKey
 	anomalyBadTimestamp
 	anomalyTruncated
+	anomalyUnstructured
+	anomalyUnpairedHeader
 	numAnomalies
 )
 
 var anomalyNames = [numAnomalies]string{
 	"empty", "crlf", "bom", "invalid_utf8", "invalid_json", "not_object",
 	"depth_capped", "duplicate_key", "bad_timestamp", "truncated",
+	"unstructured", "unpaired_header",
 }
 
 var flagAnomalies = []struct {
@@ -41,6 +44,8 @@ var flagAnomalies = []struct {
 	{parser.FlagDepthCapped, anomalyDepthCapped},
 	{parser.FlagDuplicateKey, anomalyDuplicateKey},
 	{parser.FlagBadTimestamp, anomalyBadTimestamp},
+	{parser.FlagUnstructured, anomalyUnstructured},
+	{parser.FlagUnpairedHeader, anomalyUnpairedHeader},
 }
 
 func (c *batchCounts) addFlags(f parser.Flags) {

@@ -219,7 +219,7 @@ func TestHostileInput(t *testing.T) {
 		fams["not_object"] = metricSum(m, "otelcol_receiver_accesslog_parse_errors", map[string]string{"reason": "not_object"})
 		fams["truncated"] = metricSum(m, "otelcol_receiver_accesslog_truncated_lines", nil)
 		fams["dropped_empty"] = metricSum(m, "otelcol_receiver_accesslog_records_dropped", map[string]string{"reason": "empty_line"})
-		for _, a := range []string{"empty", "crlf", "bom", "invalid_utf8", "invalid_json", "depth_capped", "truncated"} {
+		for _, a := range []string{"empty", "crlf", "bom", "invalid_utf8", "invalid_json", "depth_capped", "truncated", "unstructured"} {
 			fams["anomaly_"+a] = anomaly(a)
 		}
 		return fams["lines_read"] >= float64(h.lines)
@@ -242,7 +242,10 @@ func TestHostileInput(t *testing.T) {
 	assert.Equal(t, raw, noSeq, "bad lines delivered raw (random bytes, nesting past the parser, cut lines)")
 	assert.True(t, counted, "lines_read %.0f, want %d", fams["lines_read"], h.lines)
 	assert.Equal(t, float64(h.lines), fams["lines_read"], "lines_read")
-	assert.Equal(t, float64(h.random+h.tooDeep+h.huge), fams["invalid_json"], "parse_errors{reason=invalid_json}: random, too deep, cut")
+	// Random bytes are no JSON: format auto keeps each one whole as a text
+	// record's body and counts it as unstructured, not as a JSON error.
+	assert.Equal(t, float64(h.tooDeep+h.huge), fams["invalid_json"], "parse_errors{reason=invalid_json}: too deep, cut")
+	assert.Equal(t, float64(h.random), fams["anomaly_unstructured"], "line_anomalies{anomaly=unstructured}: random bytes")
 	assert.Zero(t, fams["not_object"], "parse_errors{reason=not_object}")
 	assert.Equal(t, float64(h.huge), fams["truncated"], "truncated_lines")
 	assert.Equal(t, float64(h.huge), fams["anomaly_truncated"], "line_anomalies{anomaly=truncated}")

@@ -134,10 +134,10 @@ func ParseTime(b []byte) (uint64, bool) {
 		return 0, false
 	}
 	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
-	ns := secs*int64(time.Second) + int64(nsec)
-	if ns < 0 {
-		return 0, false
+	if secs < 0 || secs > math.MaxInt64/int64(time.Second)-1 {
+		return 0, false // before 1970, or past what Unix nanoseconds hold (2262)
 	}
+	ns := secs*int64(time.Second) + int64(nsec)
 	return uint64(ns), true
 }
 

@@ -1,9 +1,13 @@
-// Package parser turns one JSON access-log line into a plog.LogRecord.
+// Package parser turns one access-log line into a plog.LogRecord: a JSON
+// object, or one of the plain-text shapes described in text.go.
 //
 // It knows nothing of files or of the collector: it takes a line (without its
 // terminating newline) and fills a record. It never fails in a way that loses
 // the line: a line that is not a JSON object is reported through Result so the
-// caller can keep it raw (see SetRaw).
+// caller can keep it raw (see SetRaw), and a text line of no known shape
+// becomes the body as it is. A text record may span two lines, a header and
+// its message: Parse reports the header with FlagHeader, and Continue adds the
+// line that follows.
 package parser // import "github.com/redline-otel/redline/receiver/accesslogreceiver/internal/parser"
 
 import (
@@ -50,6 +54,14 @@ const (
 	FlagDuplicateKey
 	// FlagBadTimestamp: the time field could not be parsed; it was kept as an attribute.
 	FlagBadTimestamp
+	// FlagUnstructured: a text line of no known shape; the whole line is the body.
+	FlagUnstructured
+	// FlagHeader: the line is a header (time, logger, level) whose message is
+	// on the next line; offer that line to Continue.
+	FlagHeader
+	// FlagUnpairedHeader: a header whose next line was not its message (or
+	// there was no next line): the header is a record of its own.
+	FlagUnpairedHeader
 )
 
 // Errors reported in Result.Err.
@@ -70,8 +82,24 @@ type Result struct {
 	Line string
 }
 
+// Format says which syntaxes a Parser reads.
+type Format uint8
+
+// Format values.
+const (
+	// FormatAuto reads a line that starts with "{" or is valid JSON as
+	// FormatJSON does, and every other line as FormatText does.
+	FormatAuto Format = iota
+	// FormatJSON reads JSON objects only; anything else is an error.
+	FormatJSON
+	// FormatText reads the text shapes only (a JSON line is unstructured text).
+	FormatText
+)
+
 // Options tune a Parser.
 type Options struct {
+	// Format is the syntax of the lines (FormatAuto when zero).
+	Format Format
 	// MaxDepth is the deepest nesting kept as structure (0 means DefaultMaxDepth).
 	MaxDepth int
 	// ExtraAttrs is how many attributes the caller adds to each record after
@@ -85,6 +113,8 @@ type Options struct {
 type Parser struct {
 	maxDepth   int
 	extraAttrs int
+	format     Format
+	day        day // what a time-only stamp is combined with (see SetSource)
 	outer      fastjson.Parser
 	inner      fastjson.Parser // for a `msg` that is itself a JSON object
 	scratch    []byte
@@ -100,7 +130,7 @@ func New(opts Options) *Parser {
 	if d <= 0 {
 		d = DefaultMaxDepth
 	}
-	return &Parser{maxDepth: d, extraAttrs: max(0, opts.ExtraAttrs), intern: make(map[string]string, 64)}
+	return &Parser{maxDepth: d, extraAttrs: max(0, opts.ExtraAttrs), format: opts.Format, intern: make(map[string]string, 64)}
 }
 
 // state is per call: the string that backs the values and where fastjson's
@@ -121,39 +151,26 @@ type state struct {
 	innerObj *fastjson.Object
 }
 
-// Parse fills lr from line. line must not contain the terminating "\n".
-// Strings in lr may share memory with line, so line must not be modified
-// afterwards (a Go string never is).
-func (p *Parser) Parse(line string, lr plog.LogRecord) Result {
+// Parse fills lr from raw, one line without its terminating "\n". Strings
+// in lr may share memory with raw, so raw must not be modified afterwards (a
+// Go string never is). When the result has FlagHeader, pass the next line to
+// Continue.
+func (p *Parser) Parse(raw string, lr plog.LogRecord) Result {
 	var res Result
-	if strings.HasSuffix(line, "\r") {
-		line = line[:len(line)-1]
-		res.Flags |= FlagCRLF
-	}
-	if strings.HasPrefix(line, "\uFEFF") {
-		line = line[3:]
-		res.Flags |= FlagBOM
-	}
-	line = trimSpace(line)
-	if line == "" {
-		res.Flags |= FlagEmpty
-		res.Err = ErrEmpty
+	line := raw
+	if len(raw) > 1 && raw[0] == '{' && raw[len(raw)-1] == '}' && utf8.ValidString(raw) {
+		// A JSON object line, as most are: nothing for clean to do.
+		res.Line = line
+	} else if line = clean(raw, &res); res.Err != nil {
 		return res
 	}
-	if !utf8.ValidString(line) {
-		line = strings.ToValidUTF8(line, "\uFFFD")
-		res.Flags |= FlagInvalidUTF8
-	}
-	res.Line = line
-	if line[0] != '{' {
-		// Valid JSON that is not an object (array, number, string...) or garbage.
-		if _, err := p.outer.Parse(line); err != nil {
-			res.Flags |= FlagInvalidJSON
-			res.Err = err
-		} else {
-			res.Flags |= FlagNotObject
-			res.Err = ErrNotObject
+	if line[0] != '{' || p.format == FormatText {
+		if p.format != FormatJSON {
+			p.parseText(raw, line, lr, &res)
+			return res
 		}
+		// Valid JSON that is not an object (array, number, string...) or garbage.
+		p.notObject(line, &res)
 		return res
 	}
 	v, err := p.outer.Parse(line)
@@ -167,6 +184,45 @@ func (p *Parser) Parse(line string, lr plog.LogRecord) Result {
 	res.Scope = p.fillRecord(&st, obj, lr)
 	res.Flags |= st.flags
 	return res
+}
+
+// notObject reports a line that is not a JSON object: ErrNotObject if it
+// is other JSON, the syntax error otherwise.
+func (p *Parser) notObject(line string, res *Result) {
+	if _, err := p.outer.Parse(line); err != nil {
+		res.Flags |= FlagInvalidJSON
+		res.Err = err
+	} else {
+		res.Flags |= FlagNotObject
+		res.Err = ErrNotObject
+	}
+}
+
+// clean removes a trailing "\r", a byte order mark and surrounding
+// whitespace and replaces invalid UTF-8, and returns what is left, also in
+// res.Line, with the flags of what it did in res; res.Err is ErrEmpty when
+// nothing is left.
+func clean(line string, res *Result) string {
+	if strings.HasSuffix(line, "\r") {
+		line = line[:len(line)-1]
+		res.Flags |= FlagCRLF
+	}
+	if strings.HasPrefix(line, "\uFEFF") {
+		line = line[3:]
+		res.Flags |= FlagBOM
+	}
+	line = trimSpace(line)
+	if line == "" {
+		res.Flags |= FlagEmpty
+		res.Err = ErrEmpty
+		return ""
+	}
+	if !utf8.ValidString(line) {
+		line = strings.ToValidUTF8(line, "\uFFFD")
+		res.Flags |= FlagInvalidUTF8
+	}
+	res.Line = line
+	return line
 }
 
 // SetRaw keeps an unparsed line: the body is the line and AttrParseError tells why.
@@ -299,9 +355,10 @@ func (p *Parser) parseInner(st *state, v *fastjson.Value) {
 	st.innerObj, _ = inner.Object()
 }
 
-// setBody maps `msg`. A string that holds a JSON object (Astrocyte's access
-// log) has its fields lifted into attributes; its `event`, if a string,
-// becomes the body, otherwise the string itself stays the body.
+// setBody maps `msg`. A string that holds a JSON object (an escaped JSON
+// document inside the msg string) has its fields lifted into attributes;
+// its `event`, if a string, becomes the body, otherwise the string itself
+// stays the body.
 func (p *Parser) setBody(st *state, v *fastjson.Value, lr plog.LogRecord, attrs pcommon.Map) {
 	if v.Type() != fastjson.TypeString {
 		p.setValue(st, lr.Body(), v, 1)

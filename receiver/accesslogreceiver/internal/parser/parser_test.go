@@ -21,8 +21,13 @@ const (
 
 func parse(t *testing.T, line string) (plog.LogRecord, Result) {
 	t.Helper()
+	return parseAs(t, FormatJSON, line)
+}
+
+func parseAs(t *testing.T, format Format, line string) (plog.LogRecord, Result) {
+	t.Helper()
 	lr := plog.NewLogRecord()
-	res := New(Options{}).Parse(line, lr)
+	res := New(Options{Format: format}).Parse(line, lr)
 	return lr, res
 }
 
@@ -84,6 +89,10 @@ func TestParseBadInput(t *testing.T) {
 		line      string
 		wantFlags Flags
 		wantErr   bool
+		// autoFlags, when set, are the flags with FormatAuto, which keeps
+		// such a line whole as the body without an error; otherwise
+		// FormatAuto must do exactly what FormatJSON does.
+		autoFlags Flags
 		check     func(t *testing.T, lr plog.LogRecord, res Result)
 	}{
 		{name: "empty", line: "", wantFlags: FlagEmpty, wantErr: true},
@@ -108,7 +117,10 @@ func TestParseBadInput(t *testing.T) {
 		{name: "array", line: `[1,2,3]`, wantFlags: FlagNotObject, wantErr: true},
 		{name: "number", line: `42`, wantFlags: FlagNotObject, wantErr: true},
 		{name: "string", line: `"hello"`, wantFlags: FlagNotObject, wantErr: true},
-		{name: "binary garbage", line: "\x00\x01\x02\xff\x8f garbage", wantFlags: FlagInvalidJSON | FlagInvalidUTF8, wantErr: true},
+		{
+			name: "binary garbage", line: "\x00\x01\x02\xff\x8f garbage", wantFlags: FlagInvalidJSON | FlagInvalidUTF8, wantErr: true,
+			autoFlags: FlagUnstructured | FlagInvalidUTF8,
+		},
 		{name: "trailing garbage", line: `{"a":1} x`, wantFlags: FlagInvalidJSON, wantErr: true},
 		{
 			name: "deep nesting capped", line: deep, wantFlags: FlagDepthCapped,
@@ -127,7 +139,7 @@ func TestParseBadInput(t *testing.T) {
 		},
 		{
 			name: "very deep nesting is invalid json to fastjson", line: strings.Repeat("[", 400) + strings.Repeat("]", 400),
-			wantFlags: FlagInvalidJSON, wantErr: true,
+			wantFlags: FlagInvalidJSON, wantErr: true, autoFlags: FlagUnstructured,
 		},
 		{
 			name: "duplicate keys last wins", line: `{"a":1,"b":2,"a":"x","msg":"m1","msg":"m2"}`, wantFlags: FlagDuplicateKey,
@@ -256,6 +268,16 @@ func TestParseBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lr, res := parse(t, tc.line)
+			autoLR, autoRes := parseAs(t, FormatAuto, tc.line)
+			if tc.autoFlags != 0 {
+				assert.Equal(t, tc.autoFlags, autoRes.Flags, "auto")
+				require.NoError(t, autoRes.Err, "auto")
+				assert.Equal(t, autoRes.Line, autoLR.Body().Str(), "auto keeps the line whole")
+			} else {
+				assert.Equal(t, res, autoRes, "auto reads JSON as json does")
+				assert.Equal(t, lr.Attributes().AsRaw(), autoLR.Attributes().AsRaw(), "auto")
+				assert.Equal(t, lr.Body().AsRaw(), autoLR.Body().AsRaw(), "auto")
+			}
 			assert.Equal(t, tc.wantFlags, res.Flags)
 			if tc.wantErr {
 				require.Error(t, res.Err)
