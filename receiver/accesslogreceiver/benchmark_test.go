@@ -26,8 +26,10 @@ import (
 	"github.com/redline-otel/redline/internal/cputime"
 )
 
-// writeSeedShapes writes n lines cycling through the three seed shapes
-// (testdata/golden), each with a distinct request_id.
+// writeSeedShapes writes n lines cycling through the lines of the three
+// golden JSONL files in testdata/golden (RPC events with a logger and a peer,
+// a JSON object inside the msg string, access entries with nested extra and
+// headers), each with a distinct request_id.
 func writeSeedShapes(b *testing.B, path string, n int) int64 {
 	b.Helper()
 	var shapes []string
@@ -55,35 +57,22 @@ func writeSeedShapes(b *testing.B, path string, n int) int64 {
 	return size
 }
 
-// BenchmarkFileToConsumer reads a file of 1,000,000 seed-shaped lines from
+// BenchmarkFileToConsumer reads a file of 1,000,000 golden-shaped lines from
 // disk into a counting consumer, through the factory-built receiver.
 func BenchmarkFileToConsumer(b *testing.B) {
-	benchmarkFileToConsumer(b, func(plog.Logs) {}, false)
+	benchmarkFileToConsumer(b, func(plog.Logs) {})
 }
 
 // BenchmarkFileToBusyConsumer is BenchmarkFileToConsumer with a consumer that
 // spends CPU on every record (about 3 µs a line here, like a real pipeline of
-// processors), which is where reading overlapping delivery shows. The
-// sequential variant hides the receiver's Stage from the tailer, so that
-// reading, parsing and delivering take turns on one goroutine as they did
-// before the pipeline: both measured in the same run, on the same machine load.
+// processors), which is where reading overlapping delivery shows.
 func BenchmarkFileToBusyConsumer(b *testing.B) {
 	var sink atomic.Uint64
 	busy := func(ld plog.Logs) { sink.Add(hashLogs(ld, busyPasses)) }
-	b.Run("pipelined", func(b *testing.B) { benchmarkFileToConsumer(b, busy, false) })
-	b.Run("sequential", func(b *testing.B) { benchmarkFileToConsumer(b, busy, true) })
+	b.Run("pipelined", func(b *testing.B) { benchmarkFileToConsumer(b, busy) })
 }
 
-// sequentialHandler is the receiver as a plain tail.Handler, not a Stager.
-type sequentialHandler struct{ r *accessLogReceiver }
-
-func (h sequentialHandler) Consume(ctx context.Context, b *tail.Batch) error {
-	return h.r.Consume(ctx, b)
-}
-
-func (h sequentialHandler) Commit(ctx context.Context, cps []tail.Checkpoint) { h.r.Commit(ctx, cps) }
-
-// busyPasses makes hashLogs cost about 3 µs per seed-shaped line here.
+// busyPasses makes hashLogs cost about 3 µs per golden-shaped line here.
 const busyPasses = 15
 
 // hashLogs walks every record's attributes and body passes times, hashing
@@ -166,7 +155,7 @@ func BenchmarkBusyConsumerWork(b *testing.B) {
 	_ = s
 }
 
-func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool) {
+func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs)) {
 	const lines = 1_000_000
 	path := filepath.Join(b.TempDir(), "access.jsonl")
 	size := writeSeedShapes(b, path, lines)
@@ -191,10 +180,6 @@ func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool
 		cfg.StartAt = StartAtBeginning
 		rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, next)
 		require.NoError(b, err)
-		if sequential {
-			r := rcv.(*accessLogReceiver)
-			r.tailer = tail.New(tailConfig(cfg), sequentialHandler{r})
-		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
@@ -224,7 +209,7 @@ func benchmarkFileToConsumer(b *testing.B, work func(plog.Logs), sequential bool
 	b.ReportMetric(float64(mallocs)/(lines*runs), "allocs/line")
 }
 
-// BenchmarkBuildLogs turns a batch of 1,000 seed-shaped lines into plog.Logs
+// BenchmarkBuildLogs turns a batch of 1,000 golden-shaped lines into plog.Logs
 // with the file attributes of config/collector.yaml. "stamped" then adds one
 // attribute to every record, as the redmetrics processor does (status_class)
 // downstream in the default pipeline: the B/line it adds is what the record's

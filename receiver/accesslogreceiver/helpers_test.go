@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/metadata"
+	"github.com/redline-otel/redline/receiver/accesslogreceiver/internal/tail"
 )
 
 // testHost serves extensions and records status events.
@@ -205,3 +206,8 @@ func tempLog(t *testing.T, name string) string {
 	t.Helper()
 	return filepath.Join(t.TempDir(), name)
 }
+
+// The checkpoint document's storage key and shape, as the tests name them.
+const checkpointKey = tail.CheckpointKey
+
+type checkpointDoc = tail.CheckpointDoc

@@ -2,7 +2,6 @@ package accesslogreceiver // import "github.com/redline-otel/redline/receiver/ac
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -38,15 +37,6 @@ const (
 	attrFileOffset = "log.file.record_offset"
 	attrTruncated  = "accesslog.truncated"
 )
-
-// checkpointKey is the storage key of the checkpoint document.
-const checkpointKey = "checkpoints"
-
-// checkpointDoc is what is stored: every known file's fingerprint and offset.
-type checkpointDoc struct {
-	Version int               `json:"version"`
-	Files   []tail.Checkpoint `json:"files"`
-}
 
 const initialRetryInterval = 100 * time.Millisecond
 
@@ -165,27 +155,6 @@ func (r *accessLogReceiver) storageClient(ctx context.Context, host component.Ho
 	return client, nil
 }
 
-func (r *accessLogReceiver) restore(ctx context.Context) error {
-	data, err := r.client.Get(ctx, checkpointKey)
-	if err != nil {
-		return fmt.Errorf("'storage': read checkpoints: %w", err)
-	}
-	if data == nil {
-		return nil
-	}
-	var doc checkpointDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		// Unreadable checkpoints must not keep the collector down; start_at decides.
-		r.set.Logger.Error("ignoring unreadable checkpoints", zap.Error(err))
-		return nil
-	}
-	for _, err := range r.tailer.Restore(doc.Files) {
-		r.set.Logger.Warn("ignoring implausible checkpoint; start_at decides for its file", zap.Error(err))
-	}
-	r.set.Logger.Info("restored checkpoints", zap.Int("files", len(doc.Files)))
-	return nil
-}
-
 func (r *accessLogReceiver) registerGauges() error {
 	err := r.tb.RegisterReceiverAccesslogFilesOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
 		n := int64(0)
@@ -249,16 +218,11 @@ func (r *accessLogReceiver) reportFiles(errs []tail.FileError) {
 	r.health.setFiles(errors.Join(joined...))
 }
 
-// Consume turns a batch into log records and delivers it, retrying until the
-// next consumer accepts it or the receiver shuts down (tail.Handler).
-func (r *accessLogReceiver) Consume(ctx context.Context, b *tail.Batch) error {
-	return r.Stage(b)(ctx)
-}
-
 // Stage turns a batch into log records on the tailer's reading goroutine and
 // returns their delivery, which the tailer runs on its delivery goroutine
-// while the next batch is read and parsed (tail.Stager). The records own
-// their strings, so b may be reused at once.
+// while the next batch is read and parsed (tail.Handler). The delivery
+// retries until the next consumer accepts the records or the receiver shuts
+// down. The records own their strings, so b may be reused at once.
 func (r *accessLogReceiver) Stage(b *tail.Batch) func(context.Context) error {
 	ld, counts := r.buildLogs(b)
 	n := ld.LogRecordCount()
@@ -615,24 +579,6 @@ func (r *accessLogReceiver) record(ctx context.Context, lines, read int64, c bat
 	}
 }
 
-// Commit saves the checkpoints (tail.Handler). It runs after the batch was
-// accepted, and must save even while shutting down, hence WithoutCancel.
-func (r *accessLogReceiver) Commit(ctx context.Context, cps []tail.Checkpoint) {
-	if r.client == nil {
-		return
-	}
-	// Version 2 saves fingerprints as length and hash; Restore reads both.
-	data, err := json.Marshal(checkpointDoc{Version: 2, Files: cps})
-	if err == nil {
-		err = r.client.Set(context.WithoutCancel(ctx), checkpointKey, data)
-	}
-	if err != nil && time.Since(r.saveWarned) > time.Minute {
-		// Once a minute: a full disk would otherwise log once per batch.
-		r.saveWarned = time.Now()
-		r.set.Logger.Warn("cannot save checkpoints; a restart may repeat lines", zap.Error(err))
-	}
-}
-
 // Shutdown stops polling and releases files and storage. It is safe without
 // Start and when called twice.
 func (r *accessLogReceiver) Shutdown(ctx context.Context) error {
@@ -697,4 +643,4 @@ func fileAttrCount(cfg *Config) int {
 	return n
 }
 
-var _ tail.Stager = (*accessLogReceiver)(nil)
+var _ tail.Handler = (*accessLogReceiver)(nil)

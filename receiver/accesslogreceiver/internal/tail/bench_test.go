@@ -11,9 +11,12 @@ import (
 
 type countingHandler struct{ lines int }
 
-func (h *countingHandler) Consume(_ context.Context, b *Batch) error {
-	h.lines += len(b.Lines)
-	return nil
+func (h *countingHandler) Stage(b *Batch) func(context.Context) error {
+	n := len(b.Lines)
+	return func(context.Context) error {
+		h.lines += n
+		return nil
+	}
 }
 
 func (*countingHandler) Commit(context.Context, []Checkpoint) {}

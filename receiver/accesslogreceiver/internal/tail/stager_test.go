@@ -12,12 +12,11 @@ import (
 )
 
 // stagedRecorders makes newTailer hand every *recorder to the Tailer as a
-// Stager (see TestScenariosStaged).
+// stagingRecorder (see TestScenariosStaged).
 var stagedRecorders bool
 
-// stagingRecorder is a recorder behind the Stager interface: Stage copies
-// the batch, the delivery (on the Tailer's delivery goroutine) asks fail and
-// keeps the lines.
+// stagingRecorder is a recorder that counts its batches and can hold their
+// deliveries back.
 type stagingRecorder struct {
 	*recorder
 	stages atomic.Int64
@@ -25,16 +24,9 @@ type stagingRecorder struct {
 	gate chan struct{}
 }
 
-func (s *stagingRecorder) Consume(context.Context, *Batch) error {
-	panic("Consume called on a Stager")
-}
-
 func (s *stagingRecorder) Stage(b *Batch) func(context.Context) error {
 	s.stages.Add(1)
-	lines := make([]gotLine, len(b.Lines))
-	for i, l := range b.Lines {
-		lines[i] = gotLine{path: b.Path, text: string(b.Data[l.Start:l.End]), offset: l.Offset, truncated: l.Truncated}
-	}
+	deliver := s.recorder.Stage(b)
 	return func(ctx context.Context) error {
 		if s.gate != nil {
 			select {
@@ -43,21 +35,13 @@ func (s *stagingRecorder) Stage(b *Batch) func(context.Context) error {
 				return ctx.Err()
 			}
 		}
-		if s.fail != nil {
-			if err := s.fail(); err != nil {
-				return err
-			}
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.lines = append(s.lines, lines...)
-		return nil
+		return deliver(ctx)
 	}
 }
 
-// TestScenariosStaged runs the tailing scenarios again with the recorder as
-// a Stager: deliveries overlapping reading must change nothing of what is
-// delivered, in which order, or which offsets are kept.
+// TestScenariosStaged runs the tailing scenarios again with the recorder
+// wrapped as a stagingRecorder: deliveries overlapping reading must change
+// nothing of what is delivered, in which order, or which offsets are kept.
 func TestScenariosStaged(t *testing.T) {
 	stagedRecorders = true
 	defer func() { stagedRecorders = false }()

@@ -34,18 +34,24 @@ type recorder struct {
 	fail func() error
 }
 
-func (r *recorder) Consume(_ context.Context, b *Batch) error {
-	if r.fail != nil {
-		if err := r.fail(); err != nil {
-			return err
+// Stage copies the batch; its delivery (on the Tailer's delivery goroutine)
+// asks fail and keeps the lines.
+func (r *recorder) Stage(b *Batch) func(context.Context) error {
+	lines := make([]gotLine, len(b.Lines))
+	for i, l := range b.Lines {
+		lines[i] = gotLine{path: b.Path, text: string(b.Data[l.Start:l.End]), offset: l.Offset, truncated: l.Truncated}
+	}
+	return func(context.Context) error {
+		if r.fail != nil {
+			if err := r.fail(); err != nil {
+				return err
+			}
 		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.lines = append(r.lines, lines...)
+		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, l := range b.Lines {
-		r.lines = append(r.lines, gotLine{path: b.Path, text: string(b.Data[l.Start:l.End]), offset: l.Offset, truncated: l.Truncated})
-	}
-	return nil
 }
 
 func (r *recorder) Commit(_ context.Context, cps []Checkpoint) {
@@ -429,9 +435,9 @@ type batchSizer struct {
 	sizes *[]int
 }
 
-func (b *batchSizer) Consume(ctx context.Context, batch *Batch) error {
+func (b *batchSizer) Stage(batch *Batch) func(context.Context) error {
 	*b.sizes = append(*b.sizes, len(batch.Lines))
-	return b.recorder.Consume(ctx, batch)
+	return b.recorder.Stage(batch)
 }
 
 func TestMaxBytesPerPollReportsMore(t *testing.T) {
