@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/redline-otel/redline/internal/keymatch"
 	"github.com/redline-otel/redline/processor/maskprocessor/internal/masker"
 )
 
@@ -18,6 +19,14 @@ import (
 type Config struct {
 	// Enabled switches masking on; when false data passes untouched.
 	Enabled bool `mapstructure:"enabled"`
+	// DefaultKeys adds the default vocabulary of secret and identifier
+	// names (see the README) to secrets.keys and identifiers.keys; false
+	// starts from those lists alone.
+	DefaultKeys bool `mapstructure:"default_keys"`
+	// KeepKeys are names whose values are never masked by name, whatever
+	// rule or vocabulary word they match (strings in them are still
+	// scanned as free text).
+	KeepKeys []string `mapstructure:"keep_keys"`
 	// Secrets: values of these keys become "***" whatever their type.
 	Secrets SecretsConfig `mapstructure:"secrets"`
 	// Identifiers: values of these keys are truncated to abc1234...5678.
@@ -35,6 +44,10 @@ type Config struct {
 	// Annotate adds pii.detected and pii.types to log records and spans in
 	// which PII was found.
 	Annotate bool `mapstructure:"annotate"`
+	// AnnotateStyle spells the annotation attributes: dotted (pii.detected,
+	// pii.types, OpenTelemetry's style) or underscore (pii_detected,
+	// pii_types, as Astrocyte's policy events write them).
+	AnnotateStyle AnnotateStyle `mapstructure:"annotate_style"`
 
 	_ struct{}
 }
@@ -157,6 +170,32 @@ func (r *Replacement) UnmarshalText(text []byte) error {
 	return fmt.Errorf("unknown replacement %q: want %q or %q", text, ReplacementLabel, ReplacementStars)
 }
 
+// AnnotateStyle is how the annotation attributes are spelt.
+type AnnotateStyle string
+
+const (
+	AnnotateDotted     AnnotateStyle = "dotted"
+	AnnotateUnderscore AnnotateStyle = "underscore"
+)
+
+// UnmarshalText rejects unknown styles.
+func (a *AnnotateStyle) UnmarshalText(text []byte) error {
+	switch v := AnnotateStyle(strings.ToLower(string(text))); v {
+	case AnnotateDotted, AnnotateUnderscore:
+		*a = v
+		return nil
+	}
+	return fmt.Errorf("unknown annotate style %q: want %q or %q", text, AnnotateDotted, AnnotateUnderscore)
+}
+
+// keys returns the names of the detected flag and of the types list.
+func (a AnnotateStyle) keys() (detected, types string) {
+	if a == AnnotateUnderscore {
+		return "pii_detected", "pii_types"
+	}
+	return "pii.detected", "pii.types"
+}
+
 var (
 	_ component.Config  = (*Config)(nil)
 	_ confmap.Validator = (*Config)(nil)
@@ -164,10 +203,11 @@ var (
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Enabled: true,
-		Secrets: SecretsConfig{Enabled: true, Keys: slices.Clone(masker.DefaultSecretKeys), Action: ActionRedact},
+		Enabled:     true,
+		DefaultKeys: true,
+		Secrets:     SecretsConfig{Enabled: true, Action: ActionRedact},
 		Identifiers: IdentifiersConfig{
-			Enabled: true, Keys: slices.Clone(masker.DefaultIdentifierKeys),
+			Enabled:    true,
 			KeepPrefix: masker.DefaultKeepPrefix, KeepSuffix: masker.DefaultKeepSuffix, MinLength: masker.DefaultMinLength,
 		},
 		Headers: HeadersConfig{
@@ -180,7 +220,9 @@ func createDefaultConfig() component.Config {
 			Enabled: true, Types: slices.Clone(masker.DefaultPIITypes),
 			Action: ActionRedact, Replacement: ReplacementLabel,
 		},
-		Hash: HashConfig{Prefix: masker.DefaultHashPrefix, Length: masker.DefaultHashLength},
+		Hash:          HashConfig{Prefix: masker.DefaultHashPrefix, Length: masker.DefaultHashLength},
+		Annotate:      true,
+		AnnotateStyle: AnnotateDotted,
 	}
 }
 
@@ -189,16 +231,17 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if c.Secrets.Enabled && len(c.Secrets.Keys) == 0 {
-		add("'secrets.keys' must not be empty when 'secrets.enabled' is true")
+	if c.Secrets.Enabled && !c.DefaultKeys && len(c.Secrets.Keys) == 0 {
+		add("'secrets.keys' must not be empty when 'secrets.enabled' is true and 'default_keys' is false")
 	}
-	if c.Query.Enabled && len(c.Secrets.Keys) == 0 {
-		add("'secrets.keys' must not be empty when 'query.enabled' is true (query masking uses the secret keys)")
+	if c.Query.Enabled && !c.DefaultKeys && len(c.Secrets.Keys) == 0 {
+		add("'secrets.keys' must not be empty when 'query.enabled' is true and 'default_keys' is false (query masking uses the secret keys)")
 	}
+	errs = append(errs, c.validateNames()...)
 	if c.Identifiers.Enabled {
 		id := c.Identifiers
-		if len(id.Keys) == 0 {
-			add("'identifiers.keys' must not be empty when 'identifiers.enabled' is true")
+		if !c.DefaultKeys && len(id.Keys) == 0 {
+			add("'identifiers.keys' must not be empty when 'identifiers.enabled' is true and 'default_keys' is false")
 		}
 		if id.KeepPrefix < 0 || id.KeepSuffix < 0 {
 			add("'identifiers.keep_prefix' and 'identifiers.keep_suffix' must not be negative")
@@ -242,6 +285,41 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateNames checks the lists of names: every name needs a letter or a
+// digit (names are compared as words), and a kept name cannot also be listed
+// as a secret or an identifier.
+func (c *Config) validateNames() []error {
+	var errs []error
+	lists := []struct {
+		field string
+		names []string
+	}{
+		{"keep_keys", c.KeepKeys},
+		{"secrets.keys", c.Secrets.Keys},
+		{"identifiers.keys", c.Identifiers.Keys},
+		{"headers.maps", c.Headers.Maps},
+		{"headers.names", c.Headers.Names},
+	}
+	for _, l := range lists {
+		for i, n := range l.names {
+			if keymatch.Canonical(n) == "" {
+				errs = append(errs, fmt.Errorf("'%s[%d]' %q has no letter or digit", l.field, i, n))
+			}
+		}
+	}
+	for i, k := range c.KeepKeys {
+		canon := keymatch.Canonical(k)
+		for _, l := range lists[1:3] {
+			for _, n := range l.names {
+				if canon != "" && keymatch.Canonical(n) == canon {
+					errs = append(errs, fmt.Errorf("'keep_keys[%d]' %q is also in '%s' (%q): a name cannot be kept and masked", i, k, l.field, n))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 func (c *Config) validateCustom() []error {
@@ -311,7 +389,9 @@ func (c *Config) hashUsers() []string {
 // settings turns a valid Config into masker settings.
 func (c *Config) settings() (masker.Settings, error) {
 	s := masker.Settings{
-		Secrets: masker.KeyRule{Enabled: c.Secrets.Enabled, Keys: c.Secrets.Keys, Action: c.Secrets.Action.masker()},
+		DefaultKeys: c.DefaultKeys,
+		KeepKeys:    c.KeepKeys,
+		Secrets:     masker.KeyRule{Enabled: c.Secrets.Enabled, Keys: c.Secrets.Keys, Action: c.Secrets.Action.masker()},
 		Identifiers: masker.IdentifierRule{
 			Enabled: c.Identifiers.Enabled, Keys: c.Identifiers.Keys,
 			KeepPrefix: c.Identifiers.KeepPrefix, KeepSuffix: c.Identifiers.KeepSuffix, MinLength: c.Identifiers.MinLength,

@@ -43,6 +43,17 @@ func TestLoadConfig(t *testing.T) {
 	}
 	full.Hash = HashConfig{Key: "s3cr3t-hmac-key", Prefix: "h:", Length: 12}
 	full.Annotate = true
+	full.AnnotateStyle = AnnotateUnderscore
+	full.KeepKeys = []string{"max_tokens", "session_id"}
+
+	ownKeys := createDefaultConfig().(*Config)
+	ownKeys.DefaultKeys = false
+	ownKeys.Secrets.Keys = []string{"db_pass"}
+	ownKeys.Identifiers.Keys = []string{"user_id"}
+
+	emptyWithDefaults := createDefaultConfig().(*Config)
+	emptyWithDefaults.Secrets.Keys = []string{}
+	emptyWithDefaults.Identifiers.Keys = []string{}
 
 	disabled := createDefaultConfig().(*Config)
 	disabled.Enabled = false
@@ -61,10 +72,24 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_replacement", unmarshalErr: `unknown replacement "emoji"`},
 		{name: "bad_regexp", validateErrs: []string{"'custom[0].pattern' is not a valid regular expression"}},
 		{name: "empty_secret_keys", validateErrs: []string{
-			"'secrets.keys' must not be empty when 'secrets.enabled' is true",
-			"'secrets.keys' must not be empty when 'query.enabled' is true",
+			"'secrets.keys' must not be empty when 'secrets.enabled' is true and 'default_keys' is false",
+			"'secrets.keys' must not be empty when 'query.enabled' is true and 'default_keys' is false",
 		}},
-		{name: "empty_identifier_keys", validateErrs: []string{"'identifiers.keys' must not be empty"}},
+		{name: "empty_identifier_keys", validateErrs: []string{
+			"'identifiers.keys' must not be empty when 'identifiers.enabled' is true and 'default_keys' is false",
+		}},
+		{name: "empty_keys_with_defaults", want: emptyWithDefaults},
+		{name: "own_keys_only", want: ownKeys},
+		{name: "keep_conflicts", validateErrs: []string{
+			`'keep_keys[1]' "clientSecret" is also in 'secrets.keys' ("client_secret")`,
+			`'keep_keys[2]' "--" has no letter or digit`,
+			`'keep_keys[3]' "userId" is also in 'identifiers.keys' ("user.id")`,
+		}},
+		{name: "empty_names", validateErrs: []string{
+			`'secrets.keys[0]' "***" has no letter or digit`,
+			`'headers.names[1]' "" has no letter or digit`,
+		}},
+		{name: "bad_annotate_style", unmarshalErr: `unknown annotate style "camel"`},
 		{name: "empty_pii_types", validateErrs: []string{"'pii.types' must not be empty"}},
 		{name: "unknown_pii_type", validateErrs: []string{`'pii.types' has unknown type "ssn"`}},
 		{name: "hash_without_key", validateErrs: []string{"'hash.key' must be set when the hash action is used (by 'pii.action')"}},

@@ -18,22 +18,20 @@ import (
 	"github.com/redline-otel/redline/processor/maskprocessor/internal/metadata"
 )
 
-// Annotation attribute names (Astrocyte's policy event fields).
-const (
-	attrPIIDetected = "pii.detected"
-	attrPIITypes    = "pii.types"
-)
-
 type maskProcessor struct {
 	enabled  bool
 	annotate bool
-	masker   *masker.Masker
-	walk     walker
-	tb       *metadata.TelemetryBuilder
-	ruleOpts []metric.AddOption // per rule id: the rule attribute, built once
-	stats    *sharedStats
-	release  func() // drops this signal's reference to stats
-	regName  string
+	// Annotation attribute names: pii.detected and pii.types, or with
+	// annotate_style underscore pii_detected and pii_types (Astrocyte's
+	// policy event fields).
+	attrDetected, attrTypes string
+	masker                  *masker.Masker
+	walk                    walker
+	tb                      *metadata.TelemetryBuilder
+	ruleOpts                []metric.AddOption // per rule id: the rule attribute, built once
+	stats                   *sharedStats
+	release                 func() // drops this signal's reference to stats
+	regName                 string
 
 	shutdownOnce sync.Once
 }
@@ -56,6 +54,7 @@ func newMaskProcessor(cfg *Config, set component.TelemetrySettings, name string)
 		walk: walker{m: m, scan: m.ScansText()}, tb: tb,
 		regName: name,
 	}
+	p.attrDetected, p.attrTypes = cfg.AnnotateStyle.keys()
 	p.ruleOpts = make([]metric.AddOption, m.NumRules())
 	for r := range p.ruleOpts {
 		p.ruleOpts[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("rule", m.RuleName(masker.Rule(r)))))
@@ -87,19 +86,26 @@ type batch struct {
 
 // begin marks the start of one record (log record, span or data point).
 func (b *batch) begin() uint32 {
-	b.stats.PII = 0
+	b.stats.PII, b.stats.KeyPII = 0, 0
 	b.seen++
 	return b.stats.Total
 }
 
+// found is the PII found in one record: the detectors' rules and the
+// personal data named by masked keys.
+type found struct {
+	rules uint64
+	keys  masker.KeyPII
+}
+
 // end counts the record as touched if something was masked since begin and
-// returns the PII rules found in it.
-func (b *batch) end(before uint32) uint64 {
+// returns the PII found in it.
+func (b *batch) end(before uint32) found {
 	if b.stats.Total == before {
-		return 0
+		return found{}
 	}
 	b.touched++
-	return b.stats.PII
+	return found{rules: b.stats.PII, keys: b.stats.KeyPII}
 }
 
 func (p *maskProcessor) finish(ctx context.Context, b *batch) {
@@ -262,23 +268,32 @@ func (p *maskProcessor) point(b *batch, attrs pcommon.Map, exemplars pmetric.Exe
 
 // annotateRecord sets pii.detected=true and merges the found types into
 // pii.types, keeping types an earlier pass or the application recorded.
-func (p *maskProcessor) annotateRecord(attrs pcommon.Map, pii uint64) {
-	if !p.annotate || pii == 0 {
+func (p *maskProcessor) annotateRecord(attrs pcommon.Map, pii found) {
+	if !p.annotate || pii == (found{}) {
 		return
 	}
-	attrs.PutBool(attrPIIDetected, true)
-	var types []string
-	if old, ok := attrs.Get(attrPIITypes); ok && old.Type() == pcommon.ValueTypeSlice {
-		for _, v := range old.Slice().All() {
-			types = append(types, v.AsString())
+	var buf [masker.MaxRules + 2]string
+	names := pii.keys.Names(p.masker.PIINames(buf[:0], pii.rules))
+	attrs.PutBool(p.attrDetected, true)
+	old, ok := attrs.Get(p.attrTypes)
+	if !ok || old.Type() != pcommon.ValueTypeSlice {
+		s := attrs.PutEmptySlice(p.attrTypes)
+		s.EnsureCapacity(len(names))
+		for _, n := range names {
+			s.AppendEmpty().SetStr(n)
+		}
+		return
+	}
+	types := make([]string, 0, old.Slice().Len()+len(names))
+	for _, v := range old.Slice().All() {
+		types = append(types, v.AsString())
+	}
+	for _, n := range names {
+		if !slices.Contains(types, n) {
+			types = append(types, n)
 		}
 	}
-	for _, name := range p.masker.PIINames(nil, pii) {
-		if !slices.Contains(types, name) {
-			types = append(types, name)
-		}
-	}
-	s := attrs.PutEmptySlice(attrPIITypes)
+	s := attrs.PutEmptySlice(p.attrTypes)
 	s.EnsureCapacity(len(types))
 	for _, t := range types {
 		s.AppendEmpty().SetStr(t)

@@ -42,6 +42,13 @@ func annotateCfg() *Config {
 	return c
 }
 
+// underscoreCfg annotates with the seed's spelling, pii_detected and pii_types.
+func underscoreCfg() *Config {
+	c := annotateCfg()
+	c.AnnotateStyle = AnnotateUnderscore
+	return c
+}
+
 // runLogs pushes ld through a factory-built processor and returns the output.
 func runLogs(t *testing.T, cfg *Config, ld plog.Logs) plog.Logs {
 	t.Helper()
@@ -85,7 +92,7 @@ func TestGoldenLogs(t *testing.T) {
 		cfg  *Config
 	}{
 		{"logs", defaultCfg()},
-		{"logs_annotate", annotateCfg()},
+		{"logs_annotate_underscore", underscoreCfg()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := golden.ReadLogs(filepath.Join("testdata", tc.name, "input.yaml"))

@@ -104,9 +104,9 @@ func (p *planter) piiItem() string {
 	case 9: // URL userinfo password
 		return fmt.Sprintf("postgres://app%d:%s@db.example:5432/x", p.id(), p.secret())
 	case 10: // key: value of a secret key in prose
-		return fmt.Sprintf("%s: %s", p.variant(p.pick(masker.DefaultSecretKeys)), p.secret())
+		return fmt.Sprintf("%s: %s", p.variant(p.pick(masker.SeedSecretKeys)), p.secret())
 	case 11: // key=value of a secret key in prose
-		return fmt.Sprintf("%s=%s", p.variant(p.pick(masker.DefaultSecretKeys)), p.secret())
+		return fmt.Sprintf("%s=%s", p.variant(p.pick(masker.SeedSecretKeys)), p.secret())
 	case 12: // Basic credentials
 		s = base64.StdEncoding.EncodeToString([]byte("user:" + p.secret()))
 		p.secrets = append(p.secrets, s)
@@ -128,7 +128,7 @@ func (p *planter) piiItem() string {
 	case 7:
 		s = "-----BEGIN EC PRIVATE KEY-----\n" + p.randStr(b64url, 40) + "\n-----END EC PRIVATE KEY-----"
 	default:
-		s = fmt.Sprintf("https://h.example/cb?%s=%s&page=2", p.variant(p.pick(masker.DefaultSecretKeys)), p.secret())
+		s = fmt.Sprintf("https://h.example/cb?%s=%s&page=2", p.variant(p.pick(masker.SeedSecretKeys)), p.secret())
 		return s
 	}
 	p.secrets = append(p.secrets, s)
@@ -191,7 +191,7 @@ func (p *planter) fillOne(m pcommon.Map, depth int) {
 			h.PutStr(p.pick(masker.DefaultHeaderNames), p.secret())
 			h.PutStr("Accept", p.noiseValue())
 		case 0: // secret key, any value type
-			key := p.variant(p.pick(masker.DefaultSecretKeys))
+			key := p.variant(p.pick(masker.SeedSecretKeys))
 			switch p.r.IntN(4) {
 			case 0:
 				m.PutStr(key, p.secret())

@@ -18,20 +18,24 @@ type walker struct {
 
 func (w *walker) attrs(m pcommon.Map, st *masker.Stats) {
 	for k, v := range m.All() {
-		w.value(w.m.Classify(k), v, st)
+		kind, pii := w.m.ClassifyPII(k)
+		w.value(kind, pii, v, st)
 	}
 }
 
 func (w *walker) headerMap(m pcommon.Map, st *masker.Stats) {
 	for k, v := range m.All() {
-		w.value(w.m.ClassifyHeader(k), v, st)
+		kind, pii := w.m.ClassifyHeaderPII(k)
+		w.value(kind, pii, v, st)
 	}
 }
 
-func (w *walker) value(kind masker.KeyKind, v pcommon.Value, st *masker.Stats) {
+// value treats v as the value of a key of kind; pii is the personal data
+// the key's name reveals, recorded if v is masked.
+func (w *walker) value(kind masker.KeyKind, pii masker.KeyPII, v pcommon.Value, st *masker.Stats) {
 	switch kind {
 	case masker.KeySecret, masker.KeySensitiveHeader:
-		w.secret(kind, v, st)
+		w.secret(kind, pii, v, st)
 	case masker.KeyIdentifier:
 		w.identifier(v, st)
 	case masker.KeyHeaderMap:
@@ -58,11 +62,11 @@ func (w *walker) headerList(s pcommon.Slice, st *masker.Stats) {
 	for i := 0; i < s.Len(); i++ {
 		e := s.At(i)
 		if i+1 < s.Len() && e.Type() == pcommon.ValueTypeStr && w.m.IsHeaderName(strings.TrimSpace(e.Str())) {
-			w.secret(masker.KeySensitiveHeader, s.At(i+1), st)
+			w.secret(masker.KeySensitiveHeader, 0, s.At(i+1), st)
 			i++
 			continue
 		}
-		w.value(masker.KeyHeaderMap, e, st)
+		w.value(masker.KeyHeaderMap, 0, e, st)
 	}
 }
 
@@ -106,7 +110,7 @@ func (w *walker) headerJSON(s string, st *masker.Stats) (string, bool) {
 		return s, false
 	}
 	before := st.Total
-	w.value(masker.KeyHeaderMap, decoded, st)
+	w.value(masker.KeyHeaderMap, 0, decoded, st)
 	if st.Total == before {
 		return s, true
 	}
@@ -142,7 +146,7 @@ func (w *walker) plain(v pcommon.Value, st *masker.Stats) {
 
 // secret replaces a value of any type, maps and slices included, with "***"
 // or its hash, unless it already is one.
-func (w *walker) secret(kind masker.KeyKind, v pcommon.Value, st *masker.Stats) {
+func (w *walker) secret(kind masker.KeyKind, pii masker.KeyPII, v pcommon.Value, st *masker.Stats) {
 	if v.Type() == pcommon.ValueTypeStr && w.m.IsMasked(v.Str()) {
 		return
 	}
@@ -152,6 +156,7 @@ func (w *walker) secret(kind masker.KeyKind, v pcommon.Value, st *masker.Stats) 
 	}
 	v.SetStr(w.m.SecretReplacement(kind, orig))
 	st.Add(masker.RuleFor(kind))
+	st.AddKeyPII(pii)
 }
 
 // identifier truncates strings and the string form of numbers and bytes;

@@ -112,6 +112,7 @@ func TestWalkCases(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := defaultCfg()
+			cfg.Annotate = false // the annotation cases switch it on
 			if tc.cfg != nil {
 				tc.cfg(cfg)
 			}

@@ -1,14 +1,11 @@
 package masker
 
 // Default rule contents. The component's default configuration is built from
-// these, so the tests of this package and of the adapter agree.
+// these, so the tests of this package and of the adapter agree. The default
+// secret and identifier names are the vocabulary (vocabulary.go), switched
+// on by Settings.DefaultKeys.
 var (
-	DefaultSecretKeys = []string{
-		"secret_key", "private_key", "signing_key", "signature", "credential_json", "password",
-		"passwd", "token", "access_token", "refresh_token", "api_key", "client_secret",
-	}
-	DefaultIdentifierKeys = []string{"root_pubkey", "endpoint_id", "node_id", "contract_id", "nonce", "peer"}
-	DefaultHeaderMapKeys  = []string{
+	DefaultHeaderMapKeys = []string{
 		"header", "headers", "request_headers", "response_headers", "http.request.header", "http.response.header",
 	}
 	DefaultHeaderKeyPrefixes = []string{"http.request.header.", "http.response.header."}
@@ -28,9 +25,10 @@ const (
 // DefaultSettings returns the default rules with redaction (no hashing).
 func DefaultSettings() Settings {
 	return Settings{
-		Secrets: KeyRule{Enabled: true, Keys: DefaultSecretKeys},
+		DefaultKeys: true,
+		Secrets:     KeyRule{Enabled: true},
 		Identifiers: IdentifierRule{
-			Enabled: true, Keys: DefaultIdentifierKeys,
+			Enabled:    true,
 			KeepPrefix: DefaultKeepPrefix, KeepSuffix: DefaultKeepSuffix, MinLength: DefaultMinLength,
 		},
 		Headers: HeaderRule{

@@ -50,6 +50,12 @@ const (
 // Settings configure a Masker. They are plain values; the adapter builds them
 // from the component configuration.
 type Settings struct {
+	// DefaultKeys adds the default vocabulary (vocabulary.go) to the
+	// secret and identifier keys.
+	DefaultKeys bool
+	// KeepKeys are names never masked by name, whatever rule or vocabulary
+	// word they match; their strings are still scanned as free text.
+	KeepKeys    []string
 	Secrets     KeyRule
 	Identifiers IdentifierRule
 	Headers     HeaderRule
@@ -59,16 +65,18 @@ type Settings struct {
 	Hash        HashSettings
 }
 
-// KeyRule masks the values of the listed keys.
+// KeyRule masks the values of the listed keys (whole names, in any
+// spelling) and, with Settings.DefaultKeys, of keys the vocabulary names.
 type KeyRule struct {
 	Enabled bool
 	Keys    []string
 	Action  Action
 }
 
-// IdentifierRule truncates the values of the listed keys to KeepPrefix
-// characters, "..." and KeepSuffix characters. Values shorter than MinLength
-// become "***".
+// IdentifierRule truncates the values of the listed keys (and, with
+// Settings.DefaultKeys, the seed's identifier names and secret names followed
+// by "id") to KeepPrefix characters, "..." and KeepSuffix characters. Values
+// shorter than MinLength become "***".
 type IdentifierRule struct {
 	Enabled    bool
 	Keys       []string
@@ -85,7 +93,8 @@ type HeaderRule struct {
 	// KeyPrefixes name flattened header attributes, such as
 	// "http.request.header." for "http.request.header.authorization".
 	KeyPrefixes []string
-	// Names are the sensitive header names.
+	// Names are the sensitive header names. A key whose words end with one
+	// (session_cookie, HTTP_AUTHORIZATION) is one too.
 	Names []string
 	// Anywhere treats the sensitive header names as secret keys outside
 	// header maps too: an attribute `authorization` or `cookie` at any
@@ -132,21 +141,19 @@ type HashSettings struct {
 type Masker struct {
 	settings Settings
 
-	anyKey    keymatch.Set // union of secret, identifier and header-map keys
-	anyFilter keyFilter
-	// querySecrets are the secret keys as names in text; the query rule
-	// uses them even when the key rule is off.
-	querySecrets keymatch.Set
+	names nameIndex   // every configured name and vocabulary phrase
+	cache *classCache // names' classes, per distinct key
+
+	secretsOn   bool // the secret rule is on
+	identOn     bool // the identifier rule is on
+	headersOn   bool // the header rule is on
+	anywhere    bool // header names are secret keys at any depth
+	textSecrets bool // the query rule masks secrets named in text
 	// textHeaders: header names are also names in text (HeaderRule.Anywhere
 	// with the query rule on).
 	textHeaders bool
-	textOn      bool      // some name in text is masked
-	queryFilter keyFilter // secret keys and, with textHeaders, header names
-	anywhere    bool      // header names are secret keys at any depth
-	secrets     keymatch.Set
-	identifiers keymatch.Set
-	headerMaps  keymatch.Set
-	headerNames keymatch.Set
+	textOn      bool         // some name in text is masked
+	headerNames keymatch.Set // exact header names, for flattened header keys
 	prefixes    []string
 	prefixFirst [256]bool // first bytes of header key prefixes, to skip HasPrefix
 
@@ -208,23 +215,15 @@ func New(s Settings) (*Masker, error) {
 		}
 	}
 
-	var all []string
-	if s.Secrets.Enabled {
-		m.secrets = keymatch.NewSet(s.Secrets.Keys...)
-		all = append(all, s.Secrets.Keys...)
-	}
-	if s.Identifiers.Enabled {
-		m.identifiers = keymatch.NewSet(s.Identifiers.Keys...)
-		all = append(all, s.Identifiers.Keys...)
-	}
+	m.names = buildNames(s)
+	m.cache = new(classCache)
+	m.cache.init()
+	m.secretsOn = s.Secrets.Enabled
+	m.identOn = s.Identifiers.Enabled
 	if s.Headers.Enabled {
-		m.headerMaps = keymatch.NewSet(s.Headers.MapKeys...)
+		m.headersOn = true
+		m.anywhere = s.Headers.Anywhere
 		m.headerNames = keymatch.NewSet(s.Headers.Names...)
-		all = append(all, s.Headers.MapKeys...)
-		if s.Headers.Anywhere {
-			m.anywhere = true
-			all = append(all, s.Headers.Names...)
-		}
 		m.prefixes = s.Headers.KeyPrefixes
 		for _, p := range m.prefixes {
 			if p == "" {
@@ -239,21 +238,12 @@ func New(s Settings) (*Masker, error) {
 			}
 		}
 	}
-	m.anyKey = keymatch.NewSet(all...)
-	m.anyFilter = newKeyFilter(all)
-	var textNames []string
-	if s.Query.Enabled {
-		m.querySecrets = keymatch.NewSet(s.Secrets.Keys...)
-		textNames = append(textNames, s.Secrets.Keys...)
-	}
+	// The query rule uses the secret names even when the key rule is off.
+	m.textSecrets = s.Query.Enabled && (s.DefaultKeys || len(s.Secrets.Keys) > 0)
 	// Header names in text ride on the query rule, which scans names in
 	// text; the values follow the header rule's action.
-	if s.Query.Enabled && s.Headers.Enabled && s.Headers.Anywhere && len(s.Headers.Names) > 0 {
-		m.textHeaders = true
-		textNames = append(textNames, s.Headers.Names...)
-	}
-	m.textOn = len(textNames) > 0
-	m.queryFilter = newKeyFilter(textNames)
+	m.textHeaders = s.Query.Enabled && s.Headers.Enabled && s.Headers.Anywhere && len(s.Headers.Names) > 0
+	m.textOn = m.textSecrets || m.textHeaders
 
 	if s.PII.Enabled {
 		for _, name := range s.PII.Types {
@@ -269,40 +259,110 @@ func New(s Settings) (*Masker, error) {
 }
 
 // Classify returns how the value of an attribute or map entry named key is
-// treated. Secret keys win over header maps, which win over identifiers.
+// treated. keep_keys win over everything; then the configured secret keys,
+// header maps, sensitive header names and configured identifier keys, in
+// that order; then the default vocabulary's secrets and identifiers.
 func (m *Masker) Classify(key string) KeyKind {
-	if m.anyFilter.mayContain(key) && m.anyKey.Contains(key) {
-		switch {
-		case m.secrets.Contains(key):
-			return KeySecret
-		case m.headerMaps.Contains(key):
-			return KeyHeaderMap
-		case m.anywhere && m.headerNames.Contains(key):
-			return KeySensitiveHeader
-		case m.identifiers.Contains(key):
-			return KeyIdentifier
+	k, _ := m.ClassifyPII(key)
+	return k
+}
+
+// ClassifyPII is Classify, and for a secret key the personal data its name
+// reveals (card_number, ssn), which annotation reports.
+func (m *Masker) ClassifyPII(key string) (KeyKind, KeyPII) {
+	var c keyClass
+	if m.names.keyFilter.mayMatch(key) {
+		c = m.classOf(key)
+		if k := m.kindOf(c); k != KeyPlain {
+			return k, c.pii()
+		}
+		if c&clsKeep != 0 {
+			return KeyPlain, 0
 		}
 	}
-	if len(key) > 0 && m.prefixFirst[key[0]] {
-		for _, p := range m.prefixes {
-			// The prefix's last byte (a separator) is compared first: it
-			// rejects most keys before the full comparison.
-			if len(key) > len(p) && foldByte(key[len(p)-1]) == foldByte(p[len(p)-1]) &&
-				keymatch.HasPrefix(key, p) && m.headerNames.Contains(key[len(p):]) {
-				return KeySensitiveHeader
-			}
-		}
+	if len(key) > 0 && m.prefixFirst[key[0]] && m.isHeaderKey(key) {
+		return KeySensitiveHeader, 0
+	}
+	return KeyPlain, 0
+}
+
+// classOf returns key's class from the cache, computing it on a miss.
+func (m *Masker) classOf(key string) keyClass {
+	if c, ok := m.cache.get(key); ok {
+		return c
+	}
+	c := m.names.compute(key)
+	m.cache.put(key, c)
+	return c
+}
+
+// kindOf applies the rules' switches and precedence to a key's class.
+func (m *Masker) kindOf(c keyClass) KeyKind {
+	switch {
+	case c == 0 || c&clsKeep != 0:
+		return KeyPlain
+	case m.secretsOn && c&clsSecret != 0:
+		return KeySecret
+	case m.headersOn && c&clsHeaderMap != 0:
+		return KeyHeaderMap
+	case m.anywhere && c&clsHeaderName != 0:
+		return KeySensitiveHeader
+	case m.identOn && c&clsIdentifier != 0:
+		return KeyIdentifier
+	case m.secretsOn && c&clsVocabSecret != 0:
+		return KeySecret
+	case m.identOn && c&clsVocabIdentifier != 0:
+		return KeyIdentifier
 	}
 	return KeyPlain
+}
+
+// isHeaderKey reports a flattened header attribute naming a sensitive
+// header: a header key prefix followed by a header name. The caller checks
+// prefixFirst[key[0]] first.
+func (m *Masker) isHeaderKey(key string) bool {
+	for _, p := range m.prefixes {
+		// The prefix's last byte (a separator) is compared first: it
+		// rejects most keys before the full comparison.
+		if len(key) > len(p) && foldByte(key[len(p)-1]) == foldByte(p[len(p)-1]) &&
+			keymatch.HasPrefix(key, p) && m.headerNames.Contains(key[len(p):]) {
+			return true
+		}
+	}
+	return false
 }
 
 // ClassifyHeader classifies a key inside a header map: sensitive header names
 // first, then the ordinary rules.
 func (m *Masker) ClassifyHeader(key string) KeyKind {
-	if m.headerNames.Contains(key) {
-		return KeySensitiveHeader
+	k, _ := m.ClassifyHeaderPII(key)
+	return k
+}
+
+// ClassifyHeaderPII is ClassifyHeader with the PII the name reveals.
+func (m *Masker) ClassifyHeaderPII(key string) (KeyKind, KeyPII) {
+	if m.headersOn && m.names.keyFilter.mayMatch(key) {
+		if c := m.classOf(key); c&clsKeep == 0 && c&clsHeaderName != 0 {
+			return KeySensitiveHeader, 0
+		}
 	}
-	return m.Classify(key)
+	return m.ClassifyPII(key)
+}
+
+// isHeaderName reports whether name is a sensitive header name (or ends with
+// one) and not kept, with the header rule on. cached is false for strings
+// that may be values rather than names, which the cache must not hold.
+func (m *Masker) isHeaderName(name string, cached bool) bool {
+	if !m.headersOn || !m.names.keyFilter.mayMatch(name) {
+		return false
+	}
+	var c keyClass
+	if cached {
+		c = m.classOf(name)
+	} else {
+		c = m.names.compute(name)
+	}
+	return c&clsKeep == 0 && c&clsHeaderName != 0
 }
 
 // MaskHeaderLine masks the values of raw header lines ("Cookie: a=b") whose
@@ -343,7 +403,7 @@ func (m *Masker) MaskHeaderLine(s string) (string, int) {
 
 func (m *Masker) maskHeaderLine(s string) (string, bool) {
 	colon := strings.IndexByte(s, ':')
-	if colon <= 0 || !m.headerNames.Contains(strings.TrimSpace(s[:colon])) {
+	if colon <= 0 || !m.isHeaderName(strings.TrimSpace(s[:colon]), false) {
 		return s, false
 	}
 	v := strings.TrimSpace(s[colon+1:])
@@ -355,10 +415,9 @@ func (m *Masker) maskHeaderLine(s string) (string, bool) {
 
 // IsHeaderName reports whether name is a sensitive header name (with the
 // header rule on), as the first element of a [name, value] pair or of a flat
-// name, value, name, value list.
-func (m *Masker) IsHeaderName(name string) bool {
-	return m.headerNames.Len() > 0 && m.headerNames.Contains(name)
-}
+// name, value, name, value list. Such elements may be values, so the answer
+// is computed, not cached.
+func (m *Masker) IsHeaderName(name string) bool { return m.isHeaderName(name, false) }
 
 // RuleFor returns the rule that reports masking of a key of kind k.
 func RuleFor(k KeyKind) Rule {
@@ -516,14 +575,6 @@ func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 // continue a token.
 func isWord(c byte) bool { return isAlnum(c) || c == '_' || c >= 0x80 }
 
-// keyFilter rejects most keys before the normalising map lookup: a key can
-// only match if the triple (length, first byte, last byte), folded as
-// keymatch folds them, is set in a 1024-bit bitmap built from the rule's
-// keys. With a few dozen keys about 3% of other keys get through.
-type keyFilter struct {
-	bits [16]uint64
-}
-
 func foldByte(c byte) byte {
 	switch {
 	case c >= 'A' && c <= 'Z':
@@ -532,37 +583,4 @@ func foldByte(c byte) byte {
 		return '_'
 	}
 	return c
-}
-
-// foldTable is foldByte as a table, for the hot filter.
-var foldTable = func() (t [256]uint16) {
-	for c := range t {
-		t[c] = uint16(foldByte(byte(c)))
-	}
-	return t
-}()
-
-func filterSlot(n int, first, last byte) uint {
-	return (uint(n)*131 + uint(foldTable[first])*31 + uint(foldTable[last])) & 1023
-}
-
-func newKeyFilter(keys []string) keyFilter {
-	var f keyFilter
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		slot := filterSlot(len(k), k[0], k[len(k)-1])
-		f.bits[slot/64] |= 1 << (slot % 64)
-	}
-	return f
-}
-
-func (f *keyFilter) mayContain(key string) bool {
-	n := len(key)
-	if n == 0 {
-		return false
-	}
-	slot := filterSlot(n, key[0], key[n-1])
-	return f.bits[slot/64]&(1<<(slot%64)) != 0
 }

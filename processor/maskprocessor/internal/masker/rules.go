@@ -102,6 +102,9 @@ type Stats struct {
 	Masked [MaxRules]uint32
 	// PII has bit r set when rule r, a PII rule, matched.
 	PII uint64
+	// KeyPII is the personal data named by the keys (card_number, ssn)
+	// whose values were masked by name.
+	KeyPII KeyPII
 	// Total is the sum of Masked.
 	Total uint32
 }
@@ -129,8 +132,15 @@ func (s *Stats) addN(r Rule, n uint32) {
 // they apply themselves.
 func (s *Stats) Add(r Rule) { s.add(r) }
 
+// AddKeyPII records personal data named by a key whose value was masked.
+func (s *Stats) AddKeyPII(p KeyPII) { s.KeyPII |= p }
+
+// HasPII reports whether PII was found, by a detector or by a key's name.
+func (s *Stats) HasPII() bool { return s.PII != 0 || s.KeyPII != 0 }
+
 // Merge adds o's counts to s.
 func (s *Stats) Merge(o *Stats) {
+	s.KeyPII |= o.KeyPII
 	if o.Total == 0 {
 		return
 	}

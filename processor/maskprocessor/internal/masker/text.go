@@ -125,7 +125,7 @@ func (m *Masker) buildTriggers() {
 		t['='] |= trigEquals
 		t[':'] |= trigColon
 	}
-	if m.settings.Query.Enabled && m.querySecrets.Len() > 0 {
+	if m.textSecrets {
 		t['@'] |= trigAt
 	}
 	if m.on(RuleIPv6) {
@@ -147,6 +147,8 @@ type scanner struct {
 	// the end, so the Stats pointer does not flow into the scanner (whose
 	// contents the compiler must assume escape) and stays on its stack.
 	counts [RuleCustom0]uint32
+	// keyPII: personal data named by the names whose values were masked.
+	keyPII KeyPII
 	// copied: s[:copied] is already in b. last: end of the last match or
 	// skipped hash output; lookbacks never cross it, and nothing may start
 	// exactly there, so a second pass (which sees a label instead of the
@@ -205,6 +207,7 @@ func (m *Masker) scan(s string, i int, st *Stats) (string, bool) {
 	for r, n := range sc.counts {
 		st.addN(Rule(r), n)
 	}
+	st.KeyPII |= sc.keyPII
 	return string(sc.b), true
 }
 
@@ -278,25 +281,38 @@ func (sc *scanner) pii(start, end int, r Rule) int {
 }
 
 // nameKind is what a name found in text is: a secret key (rule query) or a
-// sensitive header name (rule header).
+// sensitive header name (rule header), and in its high bits the personal
+// data the name reveals (KeyPII), counted when the value is masked.
 type nameKind uint8
 
 const (
 	nameNone nameKind = iota
 	nameSecret
 	nameHeader
+
+	nameKindBits = 2
 )
 
-// textName classifies a name found in text.
+func (k nameKind) kind() nameKind { return k & (1<<nameKindBits - 1) }
+func (k nameKind) pii() KeyPII    { return KeyPII(k >> nameKindBits) }
+
+// textName classifies a name found in text, with the precedence of
+// Classify: kept names, then configured secrets, then sensitive headers, then
+// the vocabulary's secrets.
 func (m *Masker) textName(name string) nameKind {
-	if !m.queryFilter.mayContain(name) {
+	if !m.names.textFilter.mayMatch(name) {
 		return nameNone
 	}
-	if m.querySecrets.Len() > 0 && m.querySecrets.Contains(name) {
-		return nameSecret
-	}
-	if m.textHeaders && m.headerNames.Contains(name) {
+	c := m.classOf(name)
+	switch {
+	case c&clsKeep != 0:
+		return nameNone
+	case m.textSecrets && c&clsSecret != 0:
+		return nameSecret | nameKind(c.pii())<<nameKindBits
+	case m.textHeaders && c&clsHeaderName != 0:
 		return nameHeader
+	case m.textSecrets && c&clsVocabSecret != 0:
+		return nameSecret | nameKind(c.pii())<<nameKindBits
 	}
 	return nameNone
 }
@@ -310,9 +326,10 @@ func (sc *scanner) namedValue(start, end int, k nameKind) int {
 		return end
 	}
 	action, rule := sc.m.settings.Query.Action, RuleQuery
-	if k == nameHeader {
+	if k.kind() == nameHeader {
 		action, rule = sc.m.settings.Headers.Action, RuleHeader
 	}
+	sc.keyPII |= k.pii()
 	if action == ActionHash {
 		return sc.replace(start, end, sc.m.Hash(v), rule)
 	}
@@ -913,7 +930,7 @@ func (sc *scanner) query(i int) int {
 	if j == i+1 {
 		return i
 	}
-	if kind == nameHeader {
+	if kind.kind() == nameHeader {
 		// authorization=Basic xyz: the credential follows the scheme.
 		if e := sc.schemeTokenEnd(i+1, j); e > j {
 			j = e
@@ -1009,7 +1026,7 @@ func (sc *scanner) colonPair(i int) int {
 	if v >= len(s) {
 		return i
 	}
-	if kind == nameSecret {
+	if kind.kind() == nameSecret {
 		if n := sc.quotedValue(i, v, kind); n != 0 {
 			return n
 		}
