@@ -719,6 +719,14 @@ func TestDashboardAndRulesUseExposedMetrics(t *testing.T) {
 	}
 	t.Cleanup(stop)
 
+	// Scrape only once every component has started: the collector's
+	// telemetry endpoint is up before the exporters, and exporterhelper
+	// v0.165.0 loads a persistent queue's metadata in Start without the lock
+	// its queue-size gauge reads it under (a data race upstream, which -race
+	// reports when a scrape lands during start-up).
+	require.Eventually(t, func() bool { return col.GetState() == otelcol.StateRunning }, 30*time.Second, 20*time.Millisecond,
+		"the collector did not reach the running state")
+
 	// Scrape both endpoints until every wanted name is there, the collector
 	// fails, or the deadline passes. Between scrapes, OTLP data keeps the
 	// exporters failing and being refused.
