@@ -151,6 +151,26 @@ func BenchmarkConnectorLogs(b *testing.B) {
 	}
 }
 
+// BenchmarkConnectorLogsUsageOff is BenchmarkConnectorLogs/1000-series with
+// usage.enabled: false: every benchmark record names a model, so the
+// difference is what counting a model call costs.
+func BenchmarkConnectorLogsUsageOff(b *testing.B) {
+	cfg := benchConfig()
+	cfg.Usage.Enabled = false
+	c, err := NewConnectorFactory().CreateLogsToMetrics(b.Context(), connectortestSettings(), cfg, consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, c.Start(b.Context(), componenttest.NewNopHost()))
+	defer func() { require.NoError(b, c.Shutdown(b.Context())) }()
+	ld := benchLogs(benchSeries)
+	require.NoError(b, c.ConsumeLogs(b.Context(), ld))
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		_ = c.ConsumeLogs(b.Context(), ld)
+	}
+	reportPerRecord(b, benchSeries, cpu)
+}
+
 func BenchmarkConnectorTraces(b *testing.B) {
 	c, err := NewConnectorFactory().CreateTracesToMetrics(b.Context(), connectortestSettings(), benchConfig(), consumertest.NewNop())
 	require.NoError(b, err)

@@ -3,6 +3,8 @@ package redmetricsprocessor
 import (
 	"errors"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,18 +12,27 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/aggregate"
+	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/convention"
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
 )
 
 // Config is shared by the processor and the connector. Keys that only one
 // face uses say so.
 type Config struct {
-	// StatusFields are the attributes holding a request's status, in order of
-	// preference. Numbers in them are HTTP statuses; text may be an RPC status
-	// name (any case) or a class name ("503-busy", "client-disconnect").
+	// Enabled switches RED on; when false the processor passes data through
+	// untouched (no status_class, no snapshot) and the connector emits
+	// nothing. The rest of the configuration is still validated.
+	Enabled bool `mapstructure:"enabled"`
+	// Conventions are the built-in conventions a request's status,
+	// operation and duration are read from (internal/convention), tried in
+	// the table's order; all by default.
+	Conventions []string `mapstructure:"conventions"`
+	// StatusFields are further attributes holding a request's status, tried
+	// before the conventions. Numbers in them are HTTP statuses; text may be
+	// an RPC status name (any case) or a class name ("503-busy").
 	StatusFields []string `mapstructure:"status_fields"`
-	// RPCStatusFields hold gRPC status codes: numbers in them are gRPC codes.
-	// They are looked at after StatusFields.
+	// RPCStatusFields are further attributes holding gRPC status codes,
+	// tried after StatusFields.
 	RPCStatusFields []string `mapstructure:"rpc_status_fields"`
 	// StatusClassAttribute is the attribute that carries the class: an
 	// existing value is taken as it is, and the processor stamps it.
@@ -35,7 +46,8 @@ type Config struct {
 	// Match restricts which log records count as requests: all conditions
 	// must hold.
 	Match []MatchConfig `mapstructure:"match"`
-	// DurationFields are tried in order for a log record's duration.
+	// DurationFields are tried in order for a log record's duration, before
+	// the conventions' duration attributes.
 	DurationFields []DurationFieldConfig `mapstructure:"duration_fields"`
 	// RequestIDFields name the request id shown in the recent samples.
 	RequestIDFields []string `mapstructure:"request_id_fields"`
@@ -61,6 +73,34 @@ type Config struct {
 	// RecentSamples is how many latest samples the snapshot keeps per
 	// service and operation (processor).
 	RecentSamples int `mapstructure:"recent_samples"`
+	// Usage counts model calls, tokens and cost per model.
+	Usage UsageConfig `mapstructure:"usage"`
+	// RollingWindow is the stretch of the latest request time over which
+	// the snapshot's rates and quantiles are computed, beside since-start
+	// (processor).
+	RollingWindow time.Duration `mapstructure:"rolling_window"`
+
+	_ struct{}
+}
+
+// UsageConfig configures usage and cost per model.
+type UsageConfig struct {
+	// Enabled counts usage (red.usage.tokens, red.usage.cost, the snapshot's
+	// usage block).
+	Enabled bool `mapstructure:"enabled"`
+	// Prices are USD per million tokens by model name, for calls whose
+	// record carries no cost; a model not listed is counted in tokens only.
+	Prices map[string]PriceConfig `mapstructure:"prices"`
+	// MaxSeries bounds the (service, model, provider) series.
+	MaxSeries int `mapstructure:"max_series"`
+
+	_ struct{}
+}
+
+// PriceConfig is a model's price in USD per million tokens.
+type PriceConfig struct {
+	Input  float64 `mapstructure:"input"`
+	Output float64 `mapstructure:"output"`
 
 	_ struct{}
 }
@@ -89,7 +129,7 @@ type DimensionConfig struct {
 	// Name is the attribute name on the metrics.
 	Name string `mapstructure:"name"`
 	// From are the source attributes, first present wins. Empty for the
-	// built-in "operation" rule.
+	// built-in rules of "service" and "operation".
 	From []string `mapstructure:"from"`
 	// Default is used when no source is present; empty leaves the attribute off.
 	Default string `mapstructure:"default"`
@@ -140,7 +180,10 @@ const (
 	temporalityCumulative = "cumulative"
 	temporalityDelta      = "delta"
 	operationDimension    = "operation"
+	serviceDimension      = "service"
 	statusClassDimension  = "status_class"
+	// maxRollingWindow keeps the window's ten slots meaningful.
+	maxRollingWindow = 24 * time.Hour
 )
 
 var (
@@ -149,25 +192,25 @@ var (
 
 	spanKindNames = []string{"server", "client", "internal", "producer", "consumer"}
 	// durationUnits are divisors to seconds: dividing keeps 950 ms at 0.95 s.
-	durationUnits = map[string]float64{"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1}
+	durationUnits = func() map[string]float64 {
+		m := map[string]float64{}
+		for _, u := range []convention.Unit{convention.Nanoseconds, convention.Microseconds, convention.Milliseconds, convention.Seconds} {
+			m[string(u)] = u.Divisor()
+		}
+		return m
+	}()
 )
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		StatusFields:          []string{"status_code", "status", "http.response.status_code"},
-		RPCStatusFields:       []string{"rpc.grpc.status_code"},
+		Enabled:               true,
+		Conventions:           convention.Names(),
 		StatusClassAttribute:  "status_class",
 		BusyStatusCodes:       []int{503},
 		DisconnectStatusCodes: []int{499},
-		DurationFields: []DurationFieldConfig{
-			{Field: "duration_ms", Unit: "ms"},
-			{Field: "latency_ms", Unit: "ms"},
-			{Field: "duration_s", Unit: "s"},
-			{Field: "http.server.request.duration", Unit: "s"},
-		},
-		RequestIDFields: []string{"request_id", "http.request.header.x-request-id"},
+		RequestIDFields:       []string{"request_id", "http.request.header.x-request-id"},
 		Dimensions: []DimensionConfig{
-			{Name: "service", From: []string{"rpc.service", "service", "category"}},
+			{Name: serviceDimension},
 			{Name: operationDimension},
 		},
 		SpanKinds:              []string{"server"},
@@ -178,6 +221,8 @@ func createDefaultConfig() component.Config {
 		MaxSeries:              10000,
 		SeriesTTL:              5 * time.Minute,
 		RecentSamples:          20,
+		RollingWindow:          5 * time.Minute,
+		Usage:                  UsageConfig{Enabled: true, MaxSeries: 1000},
 	}
 }
 
@@ -192,9 +237,10 @@ func defaultBuckets() []time.Duration {
 // Validate checks the configuration; each error names its YAML key.
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.StatusFields)+len(c.RPCStatusFields) == 0 && c.StatusClassAttribute == "" {
-		errs = append(errs, errors.New("'status_fields', 'rpc_status_fields' and 'status_class_attribute' are all empty: no record can be recognised as a request"))
+	if len(c.Conventions)+len(c.StatusFields)+len(c.RPCStatusFields) == 0 && c.StatusClassAttribute == "" {
+		errs = append(errs, errors.New("'conventions', 'status_fields', 'rpc_status_fields' and 'status_class_attribute' are all empty: no record can be recognised as a request"))
 	}
+	errs = append(errs, c.validateConventions()...)
 	for i, f := range append(append([]string(nil), c.StatusFields...), c.RPCStatusFields...) {
 		if strings.TrimSpace(f) == "" {
 			errs = append(errs, fmt.Errorf("'status_fields'/'rpc_status_fields' entry %d is empty", i))
@@ -231,8 +277,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("'dimensions[%d].name': %q is always added and cannot be configured", i, d.Name))
 		case names[d.Name] || labels[promLabel(d.Name)]:
 			errs = append(errs, fmt.Errorf("'dimensions[%d].name' %q is duplicated or clashes with a reserved Prometheus label (status_class, field, le, component)", i, d.Name))
-		case len(d.From) == 0 && d.Name != operationDimension:
-			errs = append(errs, fmt.Errorf("'dimensions[%d].from' must list source attributes (only %q has a built-in rule)", i, operationDimension))
+		case len(d.From) == 0 && d.Name != operationDimension && d.Name != serviceDimension:
+			errs = append(errs, fmt.Errorf("'dimensions[%d].from' must list source attributes (only %q and %q have built-in rules)", i, serviceDimension, operationDimension))
 		}
 		names[d.Name] = true
 		labels[promLabel(d.Name)] = true
@@ -284,7 +330,49 @@ func (c *Config) Validate() error {
 	if c.RecentSamples < 0 || c.RecentSamples > 1000 {
 		errs = append(errs, errors.New("'recent_samples' must be between 0 and 1000"))
 	}
+	errs = append(errs, c.Usage.validate()...)
+	if c.RollingWindow < aggregate.MinWindow || c.RollingWindow > maxRollingWindow {
+		errs = append(errs, fmt.Errorf("'rolling_window' must be between %v and %v", aggregate.MinWindow, maxRollingWindow))
+	}
 	return errors.Join(errs...)
+}
+
+func (u *UsageConfig) validate() []error {
+	var errs []error
+	if u.MaxSeries <= 0 {
+		errs = append(errs, errors.New("'usage.max_series' must be positive"))
+	}
+	models := make([]string, 0, len(u.Prices))
+	for m := range u.Prices {
+		models = append(models, m)
+	}
+	sort.Strings(models) // errors in a stable order
+	for _, m := range models {
+		p := u.Prices[m]
+		switch {
+		case strings.TrimSpace(m) == "":
+			errs = append(errs, errors.New("'usage.prices' has an empty model name"))
+		case !validPrice(p.Input) || !validPrice(p.Output):
+			errs = append(errs, fmt.Errorf("'usage.prices::%s' must have finite, non-negative 'input' and 'output' (USD per million tokens)", m))
+		}
+	}
+	return errs
+}
+
+func validPrice(p float64) bool { return p >= 0 && !math.IsInf(p, 0) }
+
+func (c *Config) validateConventions() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, name := range c.Conventions {
+		if _, ok := convention.Lookup(name); !ok {
+			errs = append(errs, fmt.Errorf("'conventions[%d]' %q is not a convention (known: %s)", i, name, strings.Join(convention.Names(), ", ")))
+		} else if seen[name] {
+			errs = append(errs, fmt.Errorf("'conventions[%d]' %q is listed twice", i, name))
+		}
+		seen[name] = true
+	}
+	return errs
 }
 
 func (c *Config) classifierConfig() statusclass.Config {

@@ -26,7 +26,8 @@ func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
 	full := createDefaultConfig().(*Config)
-	full.StatusFields = []string{"status_code", "status"}
+	full.Conventions = []string{"otel_http", "otel_grpc", "generic"}
+	full.StatusFields = []string{"http_status"}
 	full.RPCStatusFields = []string{"rpc.grpc.status_code"}
 	full.BusyStatusCodes = []int{429, 503}
 	full.DisconnectStatusCodes = []int{499}
@@ -50,6 +51,10 @@ func TestLoadConfig(t *testing.T) {
 	full.MaxSeries = 500
 	full.SeriesTTL = 10 * time.Minute
 	full.RecentSamples = 50
+	full.RollingWindow = 10 * time.Minute
+
+	disabled := createDefaultConfig().(*Config)
+	disabled.Enabled = false
 
 	expo := createDefaultConfig().(*Config)
 	expo.Histogram.Exponential.MaxSize = 160
@@ -78,6 +83,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_sum", validateErr: "'sum_fields[1].name'"},
 		{name: "bad_interval", validateErr: "'metrics_flush_interval'"},
 		{name: "label_clash", validateErr: "'dimensions[1].name'"},
+		{name: "disabled", want: disabled},
+		{name: "disabled_still_validated", validateErr: "'max_series'"},
+		{name: "bad_window", validateErr: "'rolling_window' must be between 10s and 24h0m0s"},
+		{name: "bad_convention", validateErr: "'conventions[2]' \"ngnix\" is not a convention"},
+		{name: "duplicate_convention", validateErr: "'conventions[1]' \"nginx\" is listed twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tc.name).String())

@@ -61,7 +61,9 @@ type logsToMetrics struct {
 func (c *logsToMetrics) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
 func (c *logsToMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	c.shared.core.consumed(ctx, c.shared.core.engine.consumeLogs(ld, false))
+	if core := c.shared.core; core.cfg.Enabled {
+		core.consumed(ctx, core.engine.consumeLogs(ld, false))
+	}
 	return nil
 }
 
@@ -72,7 +74,9 @@ type tracesToMetrics struct {
 func (c *tracesToMetrics) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
 func (c *tracesToMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	c.shared.core.consumed(ctx, c.shared.core.engine.consumeTraces(td, false))
+	if core := c.shared.core; core.cfg.Enabled {
+		core.consumed(ctx, core.engine.consumeTraces(td, false))
+	}
 	return nil
 }
 
@@ -109,6 +113,10 @@ func newRedConnector(cfg *Config, set component.TelemetrySettings, next consumer
 }
 
 func (c *redConnector) start(context.Context, component.Host) error {
+	if !c.cfg.Enabled {
+		c.logger.Info("redmetrics: disabled ('enabled: false'); no RED metrics are emitted")
+		return nil
+	}
 	c.stop = make(chan struct{})
 	c.wg.Add(1)
 	go c.flushLoop()
@@ -155,9 +163,6 @@ func (c *redConnector) flush(ctx context.Context) error {
 	e.mu.Lock()
 	now := e.now().UnixNano()
 	st := e.flushLocked(now, &c.flushBuf)
-	if st.Expired > 0 {
-		e.pruneGroupsLocked()
-	}
 	e.mu.Unlock()
 	md := pmetric.NewMetrics()
 	e.buildMetrics(&c.flushBuf, now, md)

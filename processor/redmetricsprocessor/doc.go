@@ -1,6 +1,7 @@
 // Package redmetricsprocessor derives RED metrics (rate, errors, duration)
-// from request records: access-log lines and server spans. It has two faces
-// over one aggregation core (internal/aggregate):
+// from request records (access-log lines and server spans), read by the
+// conventions of internal/convention, and the usage and cost of model calls.
+// It has two faces over one aggregation core (internal/aggregate):
 //
 //   - the processor "redmetrics" (logs, traces) passes data through, stamps
 //     each request record with its status_class attribute and keeps

@@ -16,16 +16,7 @@ import (
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
 )
 
-// Source attributes of the built-in operation rule.
-var (
-	rpcMethodKeys  = []string{"rpc.method", "method"}
-	httpMethodKeys = []string{"http.request.method", "method"}
-	routeKeys      = []string{"http.route"}
-	pathKeys       = []string{"url.path", "path"}
-	modelKeys      = []string{"model"}
-	rpcSystemKey   = "rpc.system"
-	serviceNameKey = "service.name"
-)
+const serviceNameKey = "service.name"
 
 type matcher struct {
 	path   attrpath.Handle
@@ -38,10 +29,33 @@ type durationField struct {
 }
 
 type dimension struct {
-	name      string
-	from      []attrpath.Handle
-	def       string
-	operation bool // the built-in operation rule
+	name    string
+	from    []attrpath.Handle
+	def     string
+	builtin builtinRule
+}
+
+// builtinRule names a dimension filled by a built-in rule (no `from`).
+type builtinRule uint8
+
+const (
+	builtinNone builtinRule = iota
+	builtinService
+	builtinOperation
+)
+
+func builtinOf(d DimensionConfig) builtinRule {
+	if len(d.From) > 0 {
+		return builtinNone
+	}
+	switch d.Name {
+	case serviceDimension:
+		return builtinService
+	case operationDimension:
+		return builtinOperation
+	default:
+		return builtinNone
+	}
 }
 
 // group is a resource seen in the input; metrics are emitted under it.
@@ -62,8 +76,7 @@ type batchStats struct {
 // logs and traces instances built from one Config.
 type engine struct {
 	cls         *statusclass.Classifier
-	status      []attrpath.Handle
-	rpcStatus   []attrpath.Handle
+	convs       conventionSet
 	classAttr   string
 	classHandle attrpath.Handle
 	match       []matcher
@@ -71,12 +84,6 @@ type engine struct {
 	requestIDs  []attrpath.Handle
 	dims        []dimension
 	sums        []attrpath.Handle
-	rpcMethod   []attrpath.Handle
-	httpMethod  []attrpath.Handle
-	route       []attrpath.Handle
-	path        []attrpath.Handle
-	model       []attrpath.Handle
-	rpcSystem   attrpath.Handle
 	sumConfigs  []SumFieldConfig
 	spanKinds   [ptrace.SpanKindConsumer + 1]bool
 	exponential bool
@@ -90,17 +97,25 @@ type engine struct {
 	// givenClass is the record's string status class attribute as classify
 	// found it ("" when absent), so stamp need not look it up again.
 	givenClass string
-	agg        *aggregate.Aggregator
-	kb         aggregate.KeyBuilder
-	sample     aggregate.Sample
-	groups     map[aggregate.GroupID]*group
+	// requestService is the service dimension's value of the current
+	// record when it is a request ("" when absent), for its usage.
+	requestService string
+	agg            *aggregate.Aggregator
+	// usage counts model calls when usageOn (usage.enabled). It is part of
+	// the engine, not a pointer away: it is touched for every model call,
+	// and a separate object fell out of the cache between records.
+	usage   usageState
+	usageOn bool
+	kb      aggregate.KeyBuilder
+	sample  aggregate.Sample
+	groups  map[aggregate.GroupID]*group
 	// resourceHasher gives each resource its group id (used with mu held).
 	resourceHasher *attrhash.Hasher
 }
 
 // engineOptions says which face the engine serves.
 type engineOptions struct {
-	recent bool // keep recent samples and per-second rates (processor)
+	recent bool // keep recent samples and the rolling window (processor)
 	now    func() time.Time
 }
 
@@ -115,20 +130,33 @@ func newEngine(cfg *Config, opts engineOptions) (*engine, error) {
 	set := attrpath.NewSet()
 	e := &engine{
 		cls:            cls,
-		status:         set.AddAll(cfg.StatusFields...),
-		rpcStatus:      set.AddAll(cfg.RPCStatusFields...),
+		convs:          compileConventions(set, cfg),
 		classAttr:      cfg.StatusClassAttribute,
-		rpcMethod:      set.AddAll(rpcMethodKeys...),
-		httpMethod:     set.AddAll(httpMethodKeys...),
-		route:          set.AddAll(routeKeys...),
-		path:           set.AddAll(pathKeys...),
-		model:          set.AddAll(modelKeys...),
-		rpcSystem:      set.Add(rpcSystemKey),
 		sumConfigs:     cfg.SumFields,
 		now:            opts.now,
 		groups:         map[aggregate.GroupID]*group{},
 		resourceHasher: attrhash.NewHasher(),
 	}
+	e.compileFields(set, cfg, opts)
+	acfg := aggregateConfig(cfg, opts)
+	e.exponential = acfg.ExponentialMaxSize > 0
+	now := e.now().UnixNano()
+	if cfg.Usage.Enabled {
+		if err = e.usage.init(set, cfg, acfg, now); err != nil {
+			return nil, err
+		}
+		e.usageOn = true
+	}
+	e.rec = set.NewRecord() // after every path is added
+	if e.agg, err = aggregate.New(acfg, now); err != nil {
+		return nil, err
+	}
+	e.sample.Sums = make([]float64, len(cfg.SumFields))
+	return e, nil
+}
+
+// compileFields registers the configured attribute paths.
+func (e *engine) compileFields(set *attrpath.Set, cfg *Config, opts engineOptions) {
 	if e.classAttr != "" {
 		e.classHandle = set.Add(e.classAttr)
 	}
@@ -143,47 +171,45 @@ func newEngine(cfg *Config, opts engineOptions) (*engine, error) {
 	}
 	e.serviceDim = -1
 	for i, d := range cfg.Dimensions {
-		if d.Name == "service" {
+		if d.Name == serviceDimension {
 			e.serviceDim = i
 		}
-		e.dims = append(e.dims, dimension{name: d.Name, from: set.AddAll(d.From...), def: d.Default, operation: len(d.From) == 0 && d.Name == operationDimension})
+		e.dims = append(e.dims, dimension{name: d.Name, from: set.AddAll(d.From...), def: d.Default, builtin: builtinOf(d)})
 	}
 	for _, sf := range cfg.SumFields {
 		e.sums = append(e.sums, set.Add(sf.Field))
 	}
-	e.rec = set.NewRecord()
 	for _, k := range cfg.SpanKinds {
 		e.spanKinds[spanKindOf(k)] = true
 	}
-	bounds := make([]float64, len(cfg.Histogram.Buckets))
-	for i, b := range cfg.Histogram.Buckets {
-		bounds[i] = b.Seconds()
-	}
+}
+
+// aggregateConfig is the RED aggregate's configuration for one face: the
+// processor keeps recent samples and the rolling window, the connector
+// exemplars, its temporality and histogram form.
+func aggregateConfig(cfg *Config, opts engineOptions) aggregate.Config {
 	acfg := aggregate.Config{
-		Bounds:    bounds,
+		Bounds:    make([]float64, len(cfg.Histogram.Buckets)),
 		MaxSeries: cfg.MaxSeries,
 		TTL:       cfg.SeriesTTL,
 		SumFields: len(cfg.SumFields),
 	}
+	for i, b := range cfg.Histogram.Buckets {
+		acfg.Bounds[i] = b.Seconds()
+	}
 	if opts.recent {
 		acfg.Recent = cfg.RecentSamples
-		acfg.Rate = true
-	} else {
-		if cfg.AggregationTemporality == temporalityDelta {
-			acfg.Temporality = aggregate.Delta
-		}
-		if cfg.Exemplars.Enabled {
-			acfg.Exemplars = cfg.Exemplars.MaxPerDataPoint
-		}
-		acfg.ExponentialMaxSize = cfg.Histogram.Exponential.MaxSize
-		e.exponential = acfg.ExponentialMaxSize > 0
+		acfg.Window = cfg.RollingWindow
+		return acfg
 	}
-	e.agg, err = aggregate.New(acfg, e.now().UnixNano())
-	if err != nil {
-		return nil, err
+	if cfg.AggregationTemporality == temporalityDelta {
+		acfg.Temporality = aggregate.Delta
 	}
-	e.sample.Sums = make([]float64, len(cfg.SumFields))
-	return e, nil
+	if cfg.Exemplars.Enabled {
+		acfg.Exemplars = cfg.Exemplars.MaxPerDataPoint
+	}
+	acfg.ExponentialMaxSize = cfg.Histogram.Exponential.MaxSize
+	return acfg
 }
 
 func spanKindOf(name string) ptrace.SpanKind {
@@ -247,26 +273,24 @@ func (e *engine) logRecord(lr plog.LogRecord, gid aggregate.GroupID, now int64, 
 		return
 	}
 	smp := &e.sample
-	class, kind := e.classify(smp)
+	class, kind, rc := e.classify(smp)
 	if class == statusclass.Unknown {
 		return
 	}
 	if stamp {
 		e.stamp(attrs, class)
 	}
-	smp.HasDuration = false
-	for _, d := range e.durations {
-		if v, ok := e.rec.Float(d.path); ok && v >= 0 {
-			smp.Duration, smp.HasDuration = v/d.divisor, true
-			break
-		}
-	}
+	rd := e.read(rc, kind)
+	smp.Duration, smp.HasDuration = e.logDuration(rd)
 	smp.TraceID, smp.SpanID = lr.TraceID(), lr.SpanID()
 	smp.TimeUnixNano = int64(lr.Timestamp())
 	if smp.TimeUnixNano == 0 {
 		smp.TimeUnixNano = int64(lr.ObservedTimestamp())
 	}
-	e.finish(gid, class, kind, "", now, st)
+	e.finish(gid, class, rd, "", now, st)
+	if e.usageOn {
+		e.recordUsage(gid, smp.Duration, smp.HasDuration, now)
+	}
 }
 
 func (e *engine) consumeTraces(td ptrace.Traces, stamp bool) batchStats {
@@ -289,38 +313,48 @@ func (e *engine) consumeTraces(td ptrace.Traces, stamp bool) batchStats {
 	return st
 }
 
+// span aggregates a span of a request kind (span_kinds) as a request, and
+// any span that names a model as a model call (GenAI client spans are
+// calls, not requests).
 func (e *engine) span(sp ptrace.Span, gid aggregate.GroupID, now int64, stamp bool, st *batchStats) {
-	if kind := sp.Kind(); int(kind) >= len(e.spanKinds) || !e.spanKinds[kind] {
+	kind := sp.Kind()
+	request := int(kind) < len(e.spanKinds) && e.spanKinds[kind]
+	if !request && !e.usageOn {
 		return
 	}
-	attrs := sp.Attributes()
-	e.rec.Load(attrs)
-	if !e.matches() {
-		return
+	e.rec.Load(sp.Attributes())
+	start, end := sp.StartTimestamp(), sp.EndTimestamp()
+	hasDuration := start != 0 && end >= start
+	duration := float64(end-start) / 1e9
+	e.requestService = ""
+	if request && e.matches() {
+		e.requestSpan(sp, gid, now, stamp, st, duration, hasDuration)
 	}
+	if e.usageOn {
+		e.recordUsage(gid, duration, hasDuration, now)
+	}
+}
+
+func (e *engine) requestSpan(sp ptrace.Span, gid aggregate.GroupID, now int64, stamp bool, st *batchStats, duration float64, hasDuration bool) {
 	smp := &e.sample
-	class, kind := e.classify(smp)
+	class, kind, rc := e.classify(smp)
 	if class == statusclass.Unknown {
-		// No status attribute: the span status decides.
+		// No status attribute: the span status decides, and the attributes
+		// present decide the operation (see operationConvention).
 		class = statusclass.Success
 		if sp.Status().Code() == ptrace.StatusCodeError {
 			class = statusclass.ServerError
 		}
-		kind = statusclass.KindHTTP
-		if _, ok := e.rec.Get(e.rpcSystem); ok {
-			kind = statusclass.KindRPC
-		}
+		kind = statusclass.KindNone
 		smp.StatusText, smp.StatusCode = sp.Status().Code().String(), 0
 	}
 	if stamp {
-		e.stamp(attrs, class)
+		e.stamp(sp.Attributes(), class)
 	}
-	start, end := sp.StartTimestamp(), sp.EndTimestamp()
-	smp.HasDuration = start != 0 && end >= start
-	smp.Duration = float64(end-start) / 1e9
+	smp.Duration, smp.HasDuration = duration, hasDuration
 	smp.TraceID, smp.SpanID = sp.TraceID(), sp.SpanID()
-	smp.TimeUnixNano = int64(end)
-	e.finish(gid, class, kind, sp.Name(), now, st)
+	smp.TimeUnixNano = int64(sp.EndTimestamp())
+	e.finish(gid, class, e.read(rc, kind), sp.Name(), now, st)
 }
 
 // stamp writes the class attribute unless it already holds that value:
@@ -337,7 +371,7 @@ func (e *engine) stamp(attrs pcommon.Map, class statusclass.Class) {
 }
 
 // finish builds the series key, fills the rest of the sample and records it.
-func (e *engine) finish(gid aggregate.GroupID, class statusclass.Class, kind statusclass.Kind, spanName string, now int64, st *batchStats) {
+func (e *engine) finish(gid aggregate.GroupID, class statusclass.Class, rd reading, spanName string, now int64, st *batchStats) {
 	smp := &e.sample
 	smp.RequestID = ""
 	for _, h := range e.requestIDs {
@@ -357,8 +391,9 @@ func (e *engine) finish(gid aggregate.GroupID, class statusclass.Class, kind sta
 	}
 	kb := &e.kb
 	kb.Reset(gid, class)
+	e.requestService = ""
 	for i := range e.dims {
-		e.writeDim(&e.dims[i], kind, spanName)
+		e.writeDim(&e.dims[i], rd, spanName)
 	}
 	switch e.agg.Record(kb.Bytes(), smp, now) {
 	case aggregate.NewSeries:
@@ -372,25 +407,11 @@ func (e *engine) finish(gid aggregate.GroupID, class statusclass.Class, kind sta
 	st.byClass[class]++
 }
 
-// classify finds the status; it fills the sample's status fields.
-func (e *engine) classify(smp *aggregate.Sample) (statusclass.Class, statusclass.Kind) {
-	class, kind := statusclass.Unknown, statusclass.KindNone
-	for _, h := range e.status {
-		if v, ok := e.rec.Get(h); ok {
-			if class, kind = e.classifyValue(v, false, smp); class != statusclass.Unknown {
-				break
-			}
-		}
-	}
-	if class == statusclass.Unknown {
-		for _, h := range e.rpcStatus {
-			if v, ok := e.rec.Get(h); ok {
-				if class, kind = e.classifyValue(v, true, smp); class != statusclass.Unknown {
-					break
-				}
-			}
-		}
-	}
+// classify finds the status through the conventions; an existing status
+// class attribute overrides it. It fills the sample's status fields and
+// returns the convention that held the status (nil if none did).
+func (e *engine) classify(smp *aggregate.Sample) (statusclass.Class, statusclass.Kind, *readConvention) {
+	class, kind, rc := e.classifyByConventions(smp)
 	e.givenClass = ""
 	if e.classAttr != "" {
 		if v, ok := e.rec.Get(e.classHandle); ok && v.Type() == pcommon.ValueTypeStr {
@@ -404,7 +425,7 @@ func (e *engine) classify(smp *aggregate.Sample) (statusclass.Class, statusclass
 			}
 		}
 	}
-	return class, kind
+	return class, kind, rc
 }
 
 func (e *engine) classifyValue(v pcommon.Value, rpc bool, smp *aggregate.Sample) (statusclass.Class, statusclass.Kind) {
@@ -453,15 +474,25 @@ func (e *engine) matches() bool {
 	return true
 }
 
-func (e *engine) writeDim(d *dimension, kind statusclass.Kind, spanName string) {
-	if d.operation {
-		if e.writeOperation(kind, spanName) {
+func (e *engine) writeDim(d *dimension, rd reading, spanName string) {
+	switch d.builtin {
+	case builtinOperation:
+		if e.writeOperation(rd, spanName) {
 			return
 		}
-	} else {
+	case builtinService:
+		if v, ok := e.service(rd); ok {
+			e.kb.Value(v)
+			e.requestService = v
+			return
+		}
+	case builtinNone:
 		for _, h := range d.from {
 			if v, ok := e.rec.Get(h); ok {
 				if writeValue(&e.kb, v) {
+					if d.name == serviceDimension {
+						e.requestService = v.Str() // "" for other types
+					}
 					return
 				}
 			}
@@ -472,49 +503,6 @@ func (e *engine) writeDim(d *dimension, kind statusclass.Kind, spanName string) 
 		return
 	}
 	e.kb.Absent()
-}
-
-// writeOperation applies the built-in operation rule: the RPC method for RPC
-// statuses; "<method> <route>" for HTTP, from http.route or the normalised
-// path; else the model; else the span name.
-func (e *engine) writeOperation(kind statusclass.Kind, spanName string) bool {
-	kb := &e.kb
-	if kind == statusclass.KindRPC {
-		if v, ok := e.firstStr(e.rpcMethod); ok {
-			kb.Value(v)
-			return true
-		}
-	} else {
-		method, hasMethod := e.firstStr(e.httpMethod)
-		route, hasRoute := e.firstStr(e.route)
-		path, hasPath := "", false
-		if !hasRoute {
-			path, hasPath = e.firstStr(e.path)
-		}
-		if hasRoute || hasPath {
-			kb.Begin()
-			if hasMethod {
-				kb.WriteString(method)
-				_ = kb.WriteByte(' ')
-			}
-			if hasRoute {
-				kb.WriteString(route)
-			} else {
-				kb.WritePath(path)
-			}
-			kb.End()
-			return true
-		}
-		if v, ok := e.firstStr(e.model); ok {
-			kb.Value(v)
-			return true
-		}
-	}
-	if spanName != "" {
-		kb.Value(spanName)
-		return true
-	}
-	return false
 }
 
 func (e *engine) firstStr(hs []attrpath.Handle) (string, bool) {
@@ -554,7 +542,11 @@ func writeValue(kb *aggregate.KeyBuilder, v pcommon.Value) bool {
 // expire drops old series and resources no series refers to.
 func (e *engine) expireLocked(now int64) int {
 	n := e.agg.Expire(now)
-	if n > 0 {
+	usageExpired := 0
+	if e.usageOn {
+		usageExpired = e.usage.agg.Expire(now)
+	}
+	if n > 0 || usageExpired > 0 {
 		e.pruneGroupsLocked()
 	}
 	return n
@@ -563,6 +555,9 @@ func (e *engine) expireLocked(now int64) int {
 func (e *engine) pruneGroupsLocked() {
 	live := make(map[aggregate.GroupID]struct{}, len(e.groups))
 	e.agg.Each(func(s *aggregate.Series) { live[s.Group] = struct{}{} })
+	if e.usageOn {
+		e.usage.agg.Each(func(s *aggregate.Series) { live[s.Group] = struct{}{} })
+	}
 	for id := range e.groups {
 		if _, ok := live[id]; !ok {
 			delete(e.groups, id)

@@ -25,7 +25,7 @@ func NewFactory() processor.Factory {
 				return nil, err
 			}
 			return processorhelper.NewLogs(ctx, set, cfg, next, h.shared.core.processLogs,
-				processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+				processorhelper.WithCapabilities(capabilities(cfg.(*Config))),
 				processorhelper.WithStart(h.Start), processorhelper.WithShutdown(h.Shutdown))
 		}, metadata.LogsStability),
 		processor.WithTraces(func(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
@@ -34,7 +34,7 @@ func NewFactory() processor.Factory {
 				return nil, err
 			}
 			return processorhelper.NewTraces(ctx, set, cfg, next, h.shared.core.processTraces,
-				processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+				processorhelper.WithCapabilities(capabilities(cfg.(*Config))),
 				processorhelper.WithStart(h.Start), processorhelper.WithShutdown(h.Shutdown))
 		}, metadata.TracesStability),
 	)
@@ -48,6 +48,13 @@ func acquireProcessor(cores *sharedCores[*redProcessor], set processor.Settings,
 		return nil, fmt.Errorf("create redmetrics processor: %w", err)
 	}
 	return h, nil
+}
+
+// capabilities: the processor stamps status_class into the data it is
+// given; switched off it leaves the data alone, and saying so spares the
+// pipeline a copy when the data fans out.
+func capabilities(cfg *Config) consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: cfg.Enabled}
 }
 
 func metadataClassSet(c statusclass.Class) attribute.Set {

@@ -1,6 +1,7 @@
 package redmetricsprocessor
 
 import (
+	"math"
 	"slices"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -23,10 +24,12 @@ const (
 
 // resourceMetrics holds the metrics of one resource while a flush is built.
 type resourceMetrics struct {
-	requests pmetric.NumberDataPointSlice
-	explicit pmetric.HistogramDataPointSlice
-	expo     pmetric.ExponentialHistogramDataPointSlice
-	sums     []pmetric.NumberDataPointSlice
+	requests    pmetric.NumberDataPointSlice
+	explicit    pmetric.HistogramDataPointSlice
+	expo        pmetric.ExponentialHistogramDataPointSlice
+	sums        []pmetric.NumberDataPointSlice
+	usageTokens pmetric.NumberDataPointSlice
+	usageCost   pmetric.NumberDataPointSlice
 }
 
 // flushPoint is one series' values, copied while the aggregate is locked so
@@ -57,11 +60,22 @@ type flushPoint struct {
 
 type span struct{ from, to int }
 
+// usagePoint is one usage series' values, copied as flushPoint is.
+type usagePoint struct {
+	group    aggregate.GroupID
+	overflow bool
+	dims     []aggregate.Dim
+	start    int64
+	sums     [usageSums]float64
+	seen     uint64
+}
+
 // flushBuffer holds one flush's copy of the aggregate. The connector reuses
 // it from flush to flush (flushes are serialised), so the copy does not
 // allocate at steady state.
 type flushBuffer struct {
 	points    []flushPoint
+	usage     []usagePoint
 	counts    []uint64
 	exemplars []aggregate.Exemplar
 	sums      []float64
@@ -74,6 +88,7 @@ type flushBuffer struct {
 
 func (b *flushBuffer) reset() {
 	b.points, b.counts, b.exemplars, b.sums = b.points[:0], b.counts[:0], b.exemplars[:0], b.sums[:0]
+	b.usage = b.usage[:0]
 	if b.groups == nil {
 		b.groups = map[aggregate.GroupID]*group{}
 		b.perGroup = map[aggregate.GroupID]int{}
@@ -82,9 +97,39 @@ func (b *flushBuffer) reset() {
 	clear(b.perGroup)
 }
 
-// flushLocked flushes the aggregator into buf (expiring old series and, for
-// delta, resetting the values); e.mu is held.
+// flushLocked flushes the aggregators into buf (expiring old series and,
+// for delta, resetting the values); e.mu is held. It returns the RED
+// aggregate's stats and drops resources no series refers to any more.
 func (e *engine) flushLocked(now int64, buf *flushBuffer) aggregate.FlushStats {
+	st := e.flushRequestsLocked(now, buf)
+	usageExpired := e.flushUsageLocked(now, buf)
+	if st.Expired > 0 || usageExpired > 0 {
+		e.pruneGroupsLocked()
+	}
+	return st
+}
+
+func (e *engine) flushUsageLocked(now int64, buf *flushBuffer) int {
+	if !e.usageOn {
+		return 0
+	}
+	st := e.usage.agg.Flush(now, func(s *aggregate.Series) {
+		p := usagePoint{group: s.Group, overflow: s.Overflow, dims: s.Dims, start: s.StartUnixNano, seen: s.SumSeen}
+		copy(p.sums[:], s.Sums)
+		buf.usage = append(buf.usage, p)
+		buf.addGroup(s.Group, e.groups[s.Group])
+	})
+	return st.Expired
+}
+
+func (b *flushBuffer) addGroup(id aggregate.GroupID, g *group) {
+	if _, ok := b.groups[id]; !ok {
+		b.groups[id] = g
+	}
+	b.perGroup[id]++
+}
+
+func (e *engine) flushRequestsLocked(now int64, buf *flushBuffer) aggregate.FlushStats {
 	buf.reset()
 	buf.points = slices.Grow(buf.points, e.agg.Len())
 	nSums := len(e.sumConfigs)
@@ -115,10 +160,7 @@ func (e *engine) flushLocked(now int64, buf *flushBuffer) aggregate.FlushStats {
 			buf.sums = append(buf.sums, s.Sums[:nSums]...)
 		}
 		buf.points = append(buf.points, p)
-		if _, ok := buf.groups[s.Group]; !ok {
-			buf.groups[s.Group] = e.groups[s.Group]
-		}
-		buf.perGroup[s.Group]++
+		buf.addGroup(s.Group, e.groups[s.Group])
 	})
 	return st
 }
@@ -134,14 +176,21 @@ func (e *engine) buildMetrics(buf *flushBuffer, now int64, md pmetric.Metrics) {
 	// Size the data point slices up front: growing them one append at a
 	// time dominated the flush of many series.
 	byGroup := make(map[aggregate.GroupID]*resourceMetrics, len(buf.perGroup))
+	resourceOf := func(id aggregate.GroupID) *resourceMetrics {
+		rm := byGroup[id]
+		if rm == nil {
+			rm = e.newResourceMetrics(md, buf.groups[id], temporality, buf.perGroup[id])
+			byGroup[id] = rm
+		}
+		return rm
+	}
 	ts := pcommon.Timestamp(now)
+	for i := range buf.usage {
+		e.buildUsage(resourceOf(buf.usage[i].group), &buf.usage[i], ts)
+	}
 	for i := range buf.points {
 		p := &buf.points[i]
-		rm := byGroup[p.group]
-		if rm == nil {
-			rm = e.newResourceMetrics(md, buf.groups[p.group], temporality, buf.perGroup[p.group])
-			byGroup[p.group] = rm
-		}
+		rm := resourceOf(p.group)
 		start := pcommon.Timestamp(p.start)
 
 		dp := rm.requests.AppendEmpty()
@@ -242,16 +291,55 @@ func (e *engine) newResourceMetrics(md pmetric.Metrics, g *group, temporality pm
 		rm.explicit.EnsureCapacity(series)
 	}
 	for _, sc := range e.sumConfigs {
-		m := ms.AppendEmpty()
-		m.SetName(sc.metricName())
-		m.SetUnit(sc.unit())
-		m.SetDescription("Sum of the " + sc.Field + " field of requests.")
-		s := m.SetEmptySum()
-		s.SetIsMonotonic(true)
-		s.SetAggregationTemporality(temporality)
-		rm.sums = append(rm.sums, s.DataPoints())
+		rm.sums = append(rm.sums, newSum(ms, sc.metricName(), sc.unit(), "Sum of the "+sc.Field+" field of requests.", temporality))
+	}
+	if e.usageOn {
+		rm.usageTokens = newSum(ms, metricUsageTokens, unitTokens, "Tokens of model calls, by direction (input, output).", temporality)
+		rm.usageCost = newSum(ms, metricUsageCost, unitUSD, "Cost of model calls: as the call reported it, else from the price table.", temporality)
 	}
 	return rm
+}
+
+func newSum(ms pmetric.MetricSlice, name, unit, description string, temporality pmetric.AggregationTemporality) pmetric.NumberDataPointSlice {
+	m := ms.AppendEmpty()
+	m.SetName(name)
+	m.SetUnit(unit)
+	m.SetDescription(description)
+	s := m.SetEmptySum()
+	s.SetIsMonotonic(true)
+	s.SetAggregationTemporality(temporality)
+	return s.DataPoints()
+}
+
+// buildUsage adds a usage series' token and cost points.
+func (e *engine) buildUsage(rm *resourceMetrics, p *usagePoint, ts pcommon.Timestamp) {
+	put := func(dps pmetric.NumberDataPointSlice, direction string) pmetric.NumberDataPoint {
+		dp := dps.AppendEmpty()
+		dp.SetStartTimestamp(pcommon.Timestamp(p.start))
+		dp.SetTimestamp(ts)
+		attrs := dp.Attributes()
+		if p.overflow {
+			attrs.PutBool(overflowAttribute, true)
+		}
+		for i, d := range p.dims {
+			if d.Present && i < len(usageDimensions) {
+				attrs.PutStr(usageDimensions[i], d.Value)
+			}
+		}
+		if direction != "" {
+			attrs.PutStr("direction", direction)
+		}
+		return dp
+	}
+	if p.seen&(1<<usageInput) != 0 {
+		put(rm.usageTokens, directionInput).SetIntValue(int64(math.Round(p.sums[usageInput])))
+	}
+	if p.seen&(1<<usageOutput) != 0 {
+		put(rm.usageTokens, directionOutput).SetIntValue(int64(math.Round(p.sums[usageOutput])))
+	}
+	if p.seen&(1<<usageCost) != 0 {
+		put(rm.usageCost, "").SetDoubleValue(p.sums[usageCost])
+	}
 }
 
 func (e *engine) putSeriesAttributes(m pcommon.Map, p *flushPoint) {

@@ -80,6 +80,10 @@ func newRedProcessor(cfg *Config, set component.TelemetrySettings, id component.
 }
 
 func (p *redProcessor) start(_ context.Context, host component.Host) error {
+	if !p.cfg.Enabled {
+		p.logger.Info("redmetrics: disabled ('enabled: false'); records pass through unclassified")
+		return nil
+	}
 	p.unregister = snapshot.RegisterWithHost(host, snapshot.Name(component.KindProcessor, p.id), &snapshotSource{engine: p.engine})
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
@@ -121,12 +125,18 @@ func (p *redProcessor) shutdown(context.Context) error {
 }
 
 func (p *redProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	if !p.cfg.Enabled {
+		return ld, nil
+	}
 	st := p.engine.consumeLogs(ld, true)
 	p.after(ctx, &st)
 	return ld, nil
 }
 
 func (p *redProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	if !p.cfg.Enabled {
+		return td, nil
+	}
 	st := p.engine.consumeTraces(td, true)
 	p.after(ctx, &st)
 	return td, nil

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
@@ -122,10 +123,11 @@ func newTestProcessor(t *testing.T, clock *fakeClock) *redProcessor {
 
 func TestProcessorSnapshot(t *testing.T) {
 	clock := newFakeClock()
+	clock.Advance(3 * time.Hour) // the logs are read after they were written
 	p := newTestProcessor(t, clock)
 	src := &snapshotSource{engine: p.engine}
 	snap := src.Snapshot().(Snapshot)
-	assert.Equal(t, Totals{Started: 16, Succeeded: 4, Failed: 7, Busy: 2, ClientDisconnect: 3}, snap.Totals)
+	assert.Equal(t, Totals{Started: 16, Succeeded: 4, Failed: 7, Busy: 2, ClientDisconnect: 3, ErrorRate: 7.0 / 16}, snap.Totals)
 
 	byOp := map[string]Operation{}
 	for _, op := range snap.Operations {
@@ -135,7 +137,19 @@ func TestProcessorSnapshot(t *testing.T) {
 	assert.Equal(t, uint64(3), llm.Total)
 	assert.Equal(t, map[string]uint64{"2xx": 1, "4xx": 1, "5xx": 0, "503-busy": 1, "client-disconnect": 0}, llm.Classes)
 	assert.InDelta(t, 1.0/3, llm.ErrorRate, 1e-12, "busy is not an error")
-	assert.InDelta(t, 3.0/10, llm.RequestsPerSecond, 1e-12, "3 requests in the 10 s since start")
+	// The logs were read hours after they were written: the window is the
+	// 5 minutes of request time before aistack's last line (09:12:06.3),
+	// to within its 30-second slots (from 09:07:30).
+	require.NotNil(t, snap.Window)
+	assert.Equal(t, "2026-05-08T09:07:30Z", snap.Window.Start)
+	assert.Equal(t, "2026-05-08T09:12:06.3Z", snap.Window.End)
+	assert.Equal(t, Totals{Started: 6, Succeeded: 2, Failed: 2, Busy: 1, ClientDisconnect: 1, ErrorRate: 2.0 / 6}, snap.Window.Totals, "aistack's lines only")
+	assert.InDelta(t, 3/276.3, llm.RequestsPerSecond, 1e-9)
+	require.NotNil(t, llm.Window)
+	assert.Equal(t, llm.Classes, llm.Window.Classes)
+	require.NotNil(t, llm.Window.DurationMS)
+	assert.InDelta(t, llm.DurationMS.Sum, llm.Window.DurationMS.Sum, 1e-9)
+	assert.InDelta(t, 1830.2+2.1+0.9, llm.DurationMS.Sum, 1e-9)
 	require.NotNil(t, llm.DurationMS)
 	assert.InDelta(t, 0.9, llm.DurationMS.Min, 1e-9)
 	assert.InDelta(t, 1830.2, llm.DurationMS.Max, 1e-9)
@@ -166,10 +180,22 @@ func TestProcessorSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, string(want), string(got))
 
-	// The rate window slides: 70 s later nothing is in the last 60 s.
-	clock.Advance(70 * time.Second)
-	for _, op := range src.Snapshot().(Snapshot).Operations {
-		assert.Zero(t, op.RequestsPerSecond, op.Operation)
+	// A request an hour later slides the window past everything before it.
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 5, 8, 10, 12, 0, 0, time.UTC)))
+	lr.Attributes().PutInt("status", 200)
+	lr.Attributes().PutStr("path", "/later")
+	_, err = p.processLogs(t.Context(), ld)
+	require.NoError(t, err)
+	later := src.Snapshot().(Snapshot)
+	assert.Equal(t, uint64(1), later.Window.Started)
+	for _, op := range later.Operations {
+		if op.Operation != "/later" {
+			assert.Zero(t, op.RequestsPerSecond, op.Operation)
+			assert.Zero(t, op.Window.Total, op.Operation)
+			assert.NotZero(t, op.Total, "since start, %s", op.Operation)
+		}
 	}
 }
 
@@ -262,7 +288,7 @@ func TestProcessorMatchAndExistingClass(t *testing.T) {
 	_, err = p.processLogs(t.Context(), ld)
 	require.NoError(t, err)
 	snap := (&snapshotSource{engine: p.engine}).Snapshot().(Snapshot)
-	assert.Equal(t, Totals{Started: 2, Failed: 1, Busy: 1}, snap.Totals)
+	assert.Equal(t, Totals{Started: 2, Failed: 1, Busy: 1, ErrorRate: 0.5}, snap.Totals)
 	_, stamped := b.Get("status_class")
 	assert.False(t, stamped, "records that do not match are left alone")
 }

@@ -32,39 +32,63 @@ var (
 )
 
 // Snapshot is the JSON document: totals in Aster's shape plus, per service
-// and operation, counts per class, error rate, rate, latency quantiles and
-// the latest samples as in aistack's "recent".
+// and operation, counts per class, error rate, latency quantiles since start
+// and over the rolling window, rate over the window, and the latest samples
+// as in aistack's "recent". There is no in-flight figure: the processor sees
+// requests only once they have completed.
 type Snapshot struct {
-	Totals     Totals      `json:"totals"`
-	Series     int         `json:"series"`
-	Operations []Operation `json:"operations"`
+	Totals Totals `json:"totals"`
+	// Window is the rolling window's span and totals; absent before the
+	// first request.
+	Window     *WindowTotals `json:"window,omitempty"`
+	Series     int           `json:"series"`
+	Operations []Operation   `json:"operations"`
+	// Usage is per model and provider; absent when usage is off or no
+	// record named a model.
+	Usage []UsageEntry `json:"usage,omitempty"`
 }
 
 // Totals count every request since start. failed is 4xx + 5xx: busy and
 // client disconnects are neither succeeded nor failed.
 type Totals struct {
-	Started          uint64 `json:"started"`
-	Succeeded        uint64 `json:"succeeded"`
-	Failed           uint64 `json:"failed"`
-	Busy             uint64 `json:"busy"`
-	ClientDisconnect uint64 `json:"client_disconnect"`
+	Started          uint64  `json:"started"`
+	Succeeded        uint64  `json:"succeeded"`
+	Failed           uint64  `json:"failed"`
+	Busy             uint64  `json:"busy"`
+	ClientDisconnect uint64  `json:"client_disconnect"`
+	ErrorRate        float64 `json:"error_rate"`
+}
+
+// WindowTotals are the totals of the rolling window: the requests whose own
+// time falls within it, over the live series.
+type WindowTotals struct {
+	// Seconds is the configured length (rolling_window).
+	Seconds float64 `json:"seconds"`
+	// Start and End bound the request time covered: End is the latest
+	// request seen, Start the window's oldest slot (or the first request).
+	Start string `json:"start"`
+	End   string `json:"end"`
+	Totals
+	RequestsPerSecond float64 `json:"requests_per_second"`
 }
 
 // Operation is the summary of one service and operation.
 type Operation struct {
-	Service           string             `json:"service"`
-	Operation         string             `json:"operation"`
-	Total             uint64             `json:"total"`
-	Classes           map[string]uint64  `json:"classes"`
-	ErrorRate         float64            `json:"error_rate"`
+	Service   string            `json:"service"`
+	Operation string            `json:"operation"`
+	Total     uint64            `json:"total"`
+	Classes   map[string]uint64 `json:"classes"`
+	ErrorRate float64           `json:"error_rate"`
+	// RequestsPerSecond is over the rolling window (Window has the rest).
 	RequestsPerSecond float64            `json:"requests_per_second"`
 	DurationMS        *DurationSummary   `json:"duration_ms,omitempty"`
+	Window            *OperationWindow   `json:"window,omitempty"`
 	Sums              map[string]float64 `json:"sums,omitempty"`
 	Recent            []Sample           `json:"recent"`
 }
 
-// DurationSummary is in milliseconds; quantiles are estimated from the
-// histogram buckets.
+// DurationSummary is in milliseconds, since start; quantiles are estimated
+// from the histogram buckets.
 type DurationSummary struct {
 	Count uint64  `json:"count"`
 	P50   float64 `json:"p50"`
@@ -73,6 +97,27 @@ type DurationSummary struct {
 	Min   float64 `json:"min"`
 	Max   float64 `json:"max"`
 	Avg   float64 `json:"avg"`
+	Sum   float64 `json:"sum"`
+}
+
+// OperationWindow is an operation over the rolling window.
+type OperationWindow struct {
+	Total             uint64            `json:"total"`
+	Classes           map[string]uint64 `json:"classes"`
+	ErrorRate         float64           `json:"error_rate"`
+	RequestsPerSecond float64           `json:"requests_per_second"`
+	DurationMS        *WindowDuration   `json:"duration_ms,omitempty"`
+}
+
+// WindowDuration is in milliseconds. The window keeps buckets, not
+// observations, so it has no exact minimum and maximum.
+type WindowDuration struct {
+	Count uint64  `json:"count"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Avg   float64 `json:"avg"`
+	Sum   float64 `json:"sum"`
 }
 
 // Sample is one of the latest requests.
@@ -89,68 +134,123 @@ type Sample struct {
 func (s *snapshotSource) Snapshot() any {
 	e := s.engine
 	e.mu.Lock()
-	now := e.now().UnixNano()
-	ops := e.agg.Summarize(now, e.serviceOperation)
+	ops := e.agg.Summarize(e.serviceOperation)
 	totals := e.agg.Totals()
+	span, hasWindow := e.agg.Window()
 	series := e.agg.Len()
+	usage := e.usageSnapshot()
 	e.mu.Unlock()
 
 	out := Snapshot{
-		Totals: Totals{
-			Started:          sum(totals[:]),
-			Succeeded:        totals[statusclass.Success],
-			Failed:           totals[statusclass.ClientError] + totals[statusclass.ServerError],
-			Busy:             totals[statusclass.Busy],
-			ClientDisconnect: totals[statusclass.Disconnect],
-		},
+		Totals:     totalsOf(totals),
 		Series:     series,
 		Operations: make([]Operation, 0, len(ops)),
+		Usage:      usage,
 	}
+	var window [statusclass.Count + 1]uint64
 	for i := range ops {
-		o := &ops[i]
-		op := Operation{
-			Service: o.Service, Operation: o.Operation, Total: o.Total,
-			Classes:   map[string]uint64{},
-			ErrorRate: o.ErrorRate, RequestsPerSecond: o.PerSecond,
-			Recent: make([]Sample, 0, len(o.Recent)),
+		out.Operations = append(out.Operations, e.operationOf(&ops[i], hasWindow))
+		for c, n := range ops[i].Window.Classes {
+			window[c] += n
 		}
-		for _, c := range statusclass.All {
-			op.Classes[c.String()] = o.Classes[c]
+	}
+	if hasWindow {
+		out.Window = &WindowTotals{
+			Seconds: e.agg.Config().Window.Seconds(),
+			Start:   timeString(span.StartUnixNano), End: timeString(span.EndUnixNano),
+			Totals: totalsOf(window),
 		}
-		if o.Duration.Count > 0 {
-			op.DurationMS = &DurationSummary{
-				Count: o.Duration.Count,
-				P50:   o.P50 * 1e3, P95: o.P95 * 1e3, P99: o.P99 * 1e3,
-				Min: o.Duration.Min * 1e3, Max: o.Duration.Max * 1e3, Avg: o.Avg() * 1e3,
-			}
-		}
-		for j, sc := range e.sumConfigs {
-			if o.SumSeen&(1<<j) != 0 {
-				if op.Sums == nil {
-					op.Sums = map[string]float64{}
-				}
-				op.Sums[sc.metricName()] = o.Sums[j]
-			}
-		}
-		for _, r := range o.Recent {
-			smp := Sample{RequestID: r.RequestID, Class: r.Class.String(), Time: time.Unix(0, r.UnixNano).UTC().Format(time.RFC3339Nano)}
-			if r.StatusText != "" {
-				smp.Status = r.StatusText
-			} else {
-				smp.Status = r.StatusCode
-			}
-			if r.TraceID != ([16]byte{}) {
-				smp.TraceID = hex.EncodeToString(r.TraceID[:])
-			}
-			if r.HasDur {
-				ms := r.Duration * 1e3
-				smp.DurationMS = &ms
-			}
-			op.Recent = append(op.Recent, smp)
-		}
-		out.Operations = append(out.Operations, op)
+		out.Window.RequestsPerSecond = float64(out.Window.Started) / span.Seconds()
 	}
 	return out
+}
+
+func totalsOf(byClass [statusclass.Count + 1]uint64) Totals {
+	t := Totals{
+		Started:          sum(byClass[:]),
+		Succeeded:        byClass[statusclass.Success],
+		Failed:           byClass[statusclass.ClientError] + byClass[statusclass.ServerError],
+		Busy:             byClass[statusclass.Busy],
+		ClientDisconnect: byClass[statusclass.Disconnect],
+	}
+	if t.Started > 0 {
+		t.ErrorRate = float64(t.Failed) / float64(t.Started)
+	}
+	return t
+}
+
+func timeString(unixNano int64) string {
+	return time.Unix(0, unixNano).UTC().Format(time.RFC3339Nano)
+}
+
+func classCounts(byClass [statusclass.Count + 1]uint64) map[string]uint64 {
+	out := make(map[string]uint64, statusclass.Count)
+	for _, c := range statusclass.All {
+		out[c.String()] = byClass[c]
+	}
+	return out
+}
+
+func (e *engine) operationOf(o *aggregate.OpStats, hasWindow bool) Operation {
+	op := Operation{
+		Service: o.Service, Operation: o.Operation, Total: o.Total,
+		Classes:   classCounts(o.Classes),
+		ErrorRate: o.ErrorRate, RequestsPerSecond: o.Window.PerSecond,
+		Recent: make([]Sample, 0, len(o.Recent)),
+	}
+	if d := &o.Duration; d.Count > 0 {
+		op.DurationMS = &DurationSummary{
+			Count: d.Count,
+			P50:   o.P50 * 1e3, P95: o.P95 * 1e3, P99: o.P99 * 1e3,
+			Min: d.Min * 1e3, Max: d.Max * 1e3, Avg: o.Avg() * 1e3, Sum: d.Sum * 1e3,
+		}
+	}
+	if hasWindow {
+		op.Window = windowOf(&o.Window)
+	}
+	for j, sc := range e.sumConfigs {
+		if o.SumSeen&(1<<j) != 0 {
+			if op.Sums == nil {
+				op.Sums = map[string]float64{}
+			}
+			op.Sums[sc.metricName()] = o.Sums[j]
+		}
+	}
+	for _, r := range o.Recent {
+		op.Recent = append(op.Recent, sampleOf(r))
+	}
+	return op
+}
+
+func windowOf(w *aggregate.WindowStats) *OperationWindow {
+	out := &OperationWindow{
+		Total: w.Total, Classes: classCounts(w.Classes),
+		ErrorRate: w.ErrorRate, RequestsPerSecond: w.PerSecond,
+	}
+	if d := &w.Duration; d.Count > 0 {
+		out.DurationMS = &WindowDuration{
+			Count: d.Count, P50: w.P50 * 1e3, P95: w.P95 * 1e3, P99: w.P99 * 1e3,
+			Avg: d.Sum / float64(d.Count) * 1e3, Sum: d.Sum * 1e3,
+		}
+	}
+	return out
+}
+
+func sampleOf(r aggregate.Recent) Sample {
+	smp := Sample{RequestID: r.RequestID, Class: r.Class.String(), Time: timeString(r.UnixNano)}
+	if r.StatusText != "" {
+		smp.Status = r.StatusText
+	} else {
+		smp.Status = r.StatusCode
+	}
+	if r.TraceID != ([16]byte{}) {
+		smp.TraceID = hex.EncodeToString(r.TraceID[:])
+	}
+	if r.HasDur {
+		ms := r.Duration * 1e3
+		smp.DurationMS = &ms
+	}
+	return smp
 }
 
 func sum(xs []uint64) uint64 {

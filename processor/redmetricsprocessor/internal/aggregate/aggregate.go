@@ -1,6 +1,7 @@
 // Package aggregate keeps RED aggregates per series: request counts, a
 // duration histogram, min/max/sum, numeric field sums, exemplars, and for the
-// in-process view a rolling 60-second rate and the most recent samples.
+// in-process view a rolling window of request time (counts and histogram)
+// and the most recent samples.
 //
 // A series is identified by a key built with KeyBuilder (resource group,
 // status class, dimension values). The number of live series is bounded by
@@ -30,11 +31,6 @@ const (
 // DefaultBounds are the default explicit histogram bounds in seconds, 5 ms to 10 s.
 var DefaultBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// RateWindow is the window of the rolling request rate.
-const RateWindow = 60 * time.Second
-
-const rateSlots = int64(RateWindow / time.Second)
-
 // Config configures an Aggregator.
 type Config struct {
 	// Bounds are explicit histogram upper bounds in seconds, ascending.
@@ -54,8 +50,13 @@ type Config struct {
 	Exemplars int
 	// Recent is the number of latest samples kept per series (0: none).
 	Recent int
-	// Rate keeps per-second counts for the rolling request rate.
-	Rate bool
+	// Window keeps counts and a histogram per series over this much of the
+	// latest request time (0: none; else at least MinWindow).
+	Window time.Duration
+	// RepeatKeys says that keys mostly repeat the previous one (few series,
+	// such as one per model): Record compares the key with the last one
+	// before it hashes it into the map.
+	RepeatKeys bool
 }
 
 // Validate checks the configuration.
@@ -73,6 +74,12 @@ func (c Config) Validate() error {
 	}
 	if c.SumFields > 64 {
 		return errors.New("at most 64 sum fields")
+	}
+	if c.Window != 0 && c.Window < MinWindow {
+		return errors.New("the rolling window must be 0 or at least 10s")
+	}
+	if c.Window != 0 && c.Temporality == Delta {
+		return errors.New("the rolling window needs cumulative counters")
 	}
 	return nil
 }
@@ -168,7 +175,8 @@ type Histogram struct {
 	Buckets []uint64
 }
 
-func (h *Histogram) add(bounds []float64, v float64) {
+// add counts v and returns its bucket.
+func (h *Histogram) add(bounds []float64, v float64) int {
 	if h.Count == 0 || v < h.Min {
 		h.Min = v
 	}
@@ -177,7 +185,9 @@ func (h *Histogram) add(bounds []float64, v float64) {
 	}
 	h.Count++
 	h.Sum += v
-	h.Buckets[bucketOf(bounds, v)]++
+	b := bucketOf(bounds, v)
+	h.Buckets[b]++
+	return b
 }
 
 // bucketOf is the index of the first bound >= v (len(bounds) when none):
@@ -230,7 +240,10 @@ type Series struct {
 	Count uint64
 	// LastUnixNano is the last update, for TTL.
 	LastUnixNano int64
-	Duration     Histogram
+	// winPeriod is the latest period of request time the rolling window
+	// has seen (see window).
+	winPeriod int64
+	Duration  Histogram
 	// Sums are the summed numeric fields; SumSeen marks fields ever seen.
 	Sums    []float64
 	SumSeen uint64
@@ -238,13 +251,7 @@ type Series struct {
 	recent     []recentSlot
 	recentNext int
 
-	// rate[sec % rateSlots] counts the requests of second sec, for the
-	// seconds before rateLast; rateNow counts second rateLast itself and is
-	// moved into rate when a later second starts. So a request touches the
-	// ring (a likely cache miss) only once per second and series.
-	rate     []uint32
-	rateLast int64
-	rateNow  uint32
+	win *window
 
 	Class    statusclass.Class
 	Overflow bool
@@ -304,41 +311,6 @@ func (s *Series) RecentSamples() []Recent {
 	return out
 }
 
-// RequestsInWindow is the number of requests in the rate window ending at now.
-func (s *Series) RequestsInWindow(now int64) uint64 {
-	if s.rate == nil {
-		return 0
-	}
-	nowSec := now / int64(time.Second)
-	from := max(s.rateLast-rateSlots+1, nowSec-rateSlots+1)
-	var n uint64
-	for sec := from; sec < s.rateLast; sec++ {
-		n += uint64(s.rate[sec%rateSlots])
-	}
-	if from <= s.rateLast {
-		n += uint64(s.rateNow)
-	}
-	return n
-}
-
-func (s *Series) countRate(now int64) {
-	sec := now / int64(time.Second)
-	if sec > s.rateLast {
-		s.rate[s.rateLast%rateSlots] = s.rateNow
-		s.rateNow = 0
-		if gap := sec - s.rateLast; gap >= rateSlots {
-			clear(s.rate)
-		} else {
-			for t := s.rateLast + 1; t <= sec; t++ {
-				s.rate[t%rateSlots] = 0
-			}
-		}
-		s.rateLast = sec
-	}
-	// A clock that steps back counts into the latest second.
-	s.rateNow++
-}
-
 type overflowKey struct {
 	group GroupID
 	class statusclass.Class
@@ -368,6 +340,11 @@ type Aggregator struct {
 	overflowed bool
 	startNano  int64
 	seq        uint64
+	// latest and earliest are the latest and earliest request times seen
+	// (see requestTime), for the rolling window.
+	latest, earliest int64
+	// last is the series of the previous Record, with RepeatKeys.
+	last *Series
 }
 
 // New creates an Aggregator; now is the start of the first period.
@@ -399,6 +376,10 @@ func (a *Aggregator) StartUnixNano() int64 { return a.startNano }
 // KeyBuilder). now is the processing time in Unix nanoseconds.
 func (a *Aggregator) Record(key []byte, s *Sample, now int64) Result {
 	res := Recorded
+	if ser := a.last; ser != nil && string(key) == ser.Key && !ser.Overflow {
+		a.record(ser, s, now)
+		return res
+	}
 	ser, ok := a.series[string(key)]
 	if !ok {
 		if len(a.series) >= a.cfg.MaxSeries {
@@ -409,10 +390,24 @@ func (a *Aggregator) Record(key []byte, s *Sample, now int64) Result {
 			res = NewSeries
 		}
 	}
+	if a.cfg.RepeatKeys {
+		a.last = ser
+	}
+	a.record(ser, s, now)
+	return res
+}
+
+func (a *Aggregator) record(ser *Series, s *Sample, now int64) {
+	outside := false
+	if ser.win != nil {
+		outside = ser.win.advance(ser, a.windowPeriod(s, now))
+	}
 	a.totals[ser.Class]++
 	a.seq++
-	ser.record(&a.cfg, s, now, a.seq)
-	return res
+	bucket := ser.record(&a.cfg, s, now, a.seq)
+	if outside {
+		ser.win.keepOut(bucket, s.Duration, len(ser.Duration.Buckets))
+	}
 }
 
 func (a *Aggregator) overflowSeries(key []byte, now int64) (*Series, Result) {
@@ -465,19 +460,20 @@ func (a *Aggregator) newSeries(key []byte, now int64) *Series {
 	if a.cfg.Recent > 0 {
 		s.recent = make([]recentSlot, a.cfg.Recent)
 	}
-	if a.cfg.Rate {
-		s.rate = make([]uint32, rateSlots)
-		s.rateLast = now / int64(time.Second)
+	if a.cfg.Window > 0 {
+		s.win = newWindow(len(a.cfg.Bounds) + 1)
 	}
 	return s
 }
 
-func (s *Series) record(cfg *Config, smp *Sample, now int64, seq uint64) {
+// record adds smp and returns its duration's bucket (-1: no duration).
+func (s *Series) record(cfg *Config, smp *Sample, now int64, seq uint64) int {
 	s.Count++
 	s.LastUnixNano = now
 	s.updated = true
+	bucket := -1
 	if smp.HasDuration {
-		s.Duration.add(cfg.Bounds, smp.Duration)
+		bucket = s.Duration.add(cfg.Bounds, smp.Duration)
 		if s.Exp != nil {
 			s.Exp.Add(smp.Duration)
 		}
@@ -508,9 +504,7 @@ func (s *Series) record(cfg *Config, smp *Sample, now int64, seq uint64) {
 		slot.statusLen = uint8(copy(slot.status[:], smp.StatusText))
 		s.recentNext++
 	}
-	if s.rate != nil {
-		s.countRate(now)
-	}
+	return bucket
 }
 
 // FlushStats reports what a Flush did.
@@ -525,6 +519,7 @@ func (a *Aggregator) Expire(now int64) int {
 		return 0
 	}
 	cutoff := now - int64(a.cfg.TTL)
+	a.last = nil // it may be dropped
 	n := 0
 	for k, s := range a.series {
 		if s.LastUnixNano < cutoff {

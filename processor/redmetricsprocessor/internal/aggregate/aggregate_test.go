@@ -17,7 +17,7 @@ import (
 var t0 = time.Date(2026, 5, 8, 9, 0, 0, 0, time.UTC).UnixNano()
 
 func newAgg(t testing.TB, mod func(*Config)) *Aggregator {
-	cfg := Config{Bounds: DefaultBounds, MaxSeries: 100, TTL: 5 * time.Minute, Exemplars: 2, Recent: 3, Rate: true, SumFields: 2}
+	cfg := Config{Bounds: DefaultBounds, MaxSeries: 100, TTL: 5 * time.Minute, Exemplars: 2, Recent: 3, Window: 5 * time.Minute, SumFields: 2}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -98,12 +98,17 @@ func TestCountsPerClassAndBucket(t *testing.T) {
 	totals := a.Totals()
 	assert.Equal(t, [6]uint64{0, 22, 3, 2, 4, 1}, totals)
 
-	stats := a.Summarize(t0+int64(2*time.Second), func(s *Series) (string, string) { return s.Dims[0].Value, s.Dims[1].Value })
+	stats := a.Summarize(func(s *Series) (string, string) { return s.Dims[0].Value, s.Dims[1].Value })
 	require.Len(t, stats, 1)
 	st := stats[0]
 	assert.Equal(t, uint64(32), st.Total)
 	assert.InDelta(t, 5.0/32, st.ErrorRate, 1e-12, "(4xx+5xx)/total: busy and disconnects excluded")
-	assert.InDelta(t, 32.0/2, st.PerSecond, 1e-9, "window is the 2 s since start")
+	assert.Equal(t, uint64(32), st.Window.Total, "every request is in the window")
+	assert.InDelta(t, 32.0, st.Window.PerSecond, 1e-9, "all at one instant: the window covers its minimum, one second")
+	assert.InDelta(t, st.ErrorRate, st.Window.ErrorRate, 1e-12)
+	assert.Equal(t, st.Duration.Buckets, st.Window.Duration.Buckets)
+	assert.InDelta(t, st.P50, st.Window.P50, 1e-12, "the same requests give the same quantiles")
+	assert.InDelta(t, st.P99, st.Window.P99, 1e-12)
 	assert.InDelta(t, 0.001, st.Duration.Min, 1e-12)
 	assert.InDelta(t, 12, st.Duration.Max, 1e-12)
 	assert.LessOrEqual(t, st.P50, 0.005)
@@ -122,7 +127,7 @@ func TestCumulativeAndDelta(t *testing.T) {
 		{"delta", Delta, []uint64{2, 3}, []int64{t0 + 1, t0 + 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := newAgg(t, func(c *Config) { c.Temporality = tc.temp })
+			a := newAgg(t, func(c *Config) { c.Temporality, c.Window = tc.temp, 0 })
 			var kb KeyBuilder
 			var counts []uint64
 			var starts []int64
@@ -214,51 +219,126 @@ func TestExemplarsRecentSums(t *testing.T) {
 	assert.Empty(t, s.Exemplars(), "exemplars are per flush interval")
 }
 
-func TestRateWindow(t *testing.T) {
-	a := newAgg(t, nil)
+// The rolling window follows request time: it ends at the latest request
+// seen, however long ago the records were processed, and slides as later
+// requests arrive.
+func TestRollingWindow(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.Window = 100 * time.Second }) // 10 s slots
 	var kb KeyBuilder
-	k := key(&kb, statusclass.Success, "s", "o")
-	for sec := range 120 {
-		a.Record(k, &Sample{}, t0+int64(sec)*int64(time.Second))
-		a.Record(k, &Sample{}, t0+int64(sec)*int64(time.Second))
+	ok := bytes.Clone(key(&kb, statusclass.Success, "s", "o"))
+	bad := bytes.Clone(key(&kb, statusclass.ServerError, "s", "o"))
+	at := func(sec int64) *Sample {
+		return &Sample{TimeUnixNano: t0 + sec*int64(time.Second), Duration: 0.02, HasDuration: true}
 	}
-	var s *Series
-	a.Each(func(x *Series) { s = x })
-	now := t0 + 119*int64(time.Second)
-	assert.Equal(t, uint64(120), s.RequestsInWindow(now), "2/s over the last 60 s")
-	assert.Equal(t, uint64(60), s.RequestsInWindow(now+30*int64(time.Second)))
-	assert.Zero(t, s.RequestsInWindow(now+90*int64(time.Second)))
-	st := a.Summarize(now, func(*Series) (string, string) { return "s", "o" })
-	assert.InDelta(t, 2.0, st[0].PerSecond, 1e-9)
-	// A long gap clears every slot.
-	a.Record(k, &Sample{}, now+int64(10*time.Minute))
-	assert.Equal(t, uint64(1), s.RequestsInWindow(now+int64(10*time.Minute)))
+	processed := t0 + int64(time.Hour) // a file read long after it was written
+	for sec := range int64(200) {
+		a.Record(ok, at(sec), processed)
+		if sec%4 == 0 {
+			a.Record(bad, at(sec), processed)
+		}
+	}
+	summary := func() WindowStats {
+		st := a.Summarize(func(*Series) (string, string) { return "s", "o" })
+		require.Len(t, st, 1)
+		return st[0].Window
+	}
+	span, hasWindow := a.Window()
+	require.True(t, hasWindow)
+	assert.Equal(t, t0+199*int64(time.Second), span.EndUnixNano, "ends at the latest request")
+	assert.Equal(t, t0+100*int64(time.Second), span.StartUnixNano, "the oldest slot starts at 100 s")
+	w := summary()
+	assert.Equal(t, uint64(100+25), w.Total, "seconds 100 to 199")
+	assert.Equal(t, uint64(25), w.Classes[statusclass.ServerError])
+	assert.InDelta(t, 25.0/125, w.ErrorRate, 1e-12)
+	assert.InDelta(t, 125.0/99, w.PerSecond, 1e-9)
+	assert.Equal(t, uint64(125), w.Duration.Count)
+	assert.InDelta(t, 0.02, w.P50, 0.005, "within the 10-25 ms bucket")
+
+	// A later request slides the window; an old one is outside it.
+	a.Record(ok, at(255), processed)
+	a.Record(ok, at(10), processed)
+	w = summary()
+	assert.Equal(t, uint64(40+10+1), w.Total, "seconds 160 to 199 (a slot of 10 s left the window) and 255")
+	// A request dated in the future counts at the processing time.
+	a.Record(ok, &Sample{TimeUnixNano: processed + int64(time.Hour)}, processed)
+	span, _ = a.Window()
+	assert.Equal(t, processed, span.EndUnixNano)
+	assert.Equal(t, uint64(1), summary().Total)
 }
 
-// TestRateWindowCurrentSecond: the running second's count is kept apart from
-// the ring and moved into it when a later second starts, also across a gap
-// and when the clock steps back.
-func TestRateWindowCurrentSecond(t *testing.T) {
+// A series without durations in the window has no window quantiles, and
+// one whose requests are all in the overflow bucket is clamped to what was
+// seen since start.
+func TestRollingWindowBounds(t *testing.T) {
 	a := newAgg(t, nil)
 	var kb KeyBuilder
-	k := key(&kb, statusclass.Success, "s", "o")
-	sec := func(n int64) int64 { return t0 + n*int64(time.Second) }
-	for range 2 {
-		a.Record(k, &Sample{}, sec(0))
+	a.Record(key(&kb, statusclass.Success, "s", "o"), &Sample{TimeUnixNano: t0}, t0)
+	st := a.Summarize(func(*Series) (string, string) { return "s", "o" })
+	assert.Equal(t, uint64(1), st[0].Window.Total)
+	assert.Zero(t, st[0].Window.Duration.Count)
+	assert.Zero(t, st[0].Window.P99)
+
+	a.Record(key(&kb, statusclass.Success, "s", "o"), &Sample{TimeUnixNano: t0, Duration: 30, HasDuration: true}, t0)
+	st = a.Summarize(func(*Series) (string, string) { return "s", "o" })
+	assert.InDelta(t, 30, st[0].Window.P99, 1e-9, "the overflow bucket is bounded by the maximum seen")
+	assert.InDelta(t, 30, st[0].Window.Duration.Min, 1e-9)
+}
+
+// In time order, the window's figures are exactly those of the requests in
+// its periods, whatever the spacing of the requests.
+func TestRollingWindowMatchesDirectCount(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.Window = 100 * time.Second })
+	var kb KeyBuilder
+	k := bytes.Clone(key(&kb, statusclass.Success, "s", "o"))
+	type rec struct {
+		sec int64
+		dur float64
 	}
-	var s *Series
-	a.Each(func(x *Series) { s = x })
-	assert.Equal(t, uint64(2), s.RequestsInWindow(sec(0)))
-	for range 3 {
-		a.Record(k, &Sample{}, sec(5))
+	var sent []rec
+	rng := uint64(7)
+	sec := int64(0)
+	for i := range 3000 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		sec += int64(rng>>60) * int64(rng>>62) // gaps of 0 to 45 s, mostly short
+		dur := float64(rng>>40%12000) / 1000
+		smp := &Sample{TimeUnixNano: t0 + sec*int64(time.Second), Duration: dur, HasDuration: i%7 != 0}
+		a.Record(k, smp, t0+int64(24*time.Hour))
+		if smp.HasDuration {
+			sent = append(sent, rec{sec, dur})
+		} else {
+			sent = append(sent, rec{sec, -1})
+		}
+		if i%250 != 249 {
+			continue
+		}
+		span, ok := a.Window()
+		require.True(t, ok)
+		from := span.fromPeriod * 10 // seconds: the slots are 10 s
+		var n, durN uint64
+		var sum float64
+		for _, r := range sent {
+			if t0/int64(time.Second)+r.sec >= from {
+				n++
+				if r.dur >= 0 {
+					durN++
+					sum += r.dur
+				}
+			}
+		}
+		w := a.Summarize(func(*Series) (string, string) { return "s", "o" })[0].Window
+		assert.Equal(t, n, w.Total, "after %d requests", i+1)
+		assert.Equal(t, durN, w.Duration.Count)
+		assert.InDelta(t, sum, w.Duration.Sum, 1e-6)
 	}
-	a.Record(k, &Sample{}, sec(4)) // a step back counts into second 5
-	assert.Equal(t, uint64(6), s.RequestsInWindow(sec(5)))
-	assert.Equal(t, uint64(6), s.RequestsInWindow(sec(59)))
-	assert.Equal(t, uint64(4), s.RequestsInWindow(sec(60)), "second 0 left the window")
-	a.Record(k, &Sample{}, sec(64))
-	assert.Equal(t, uint64(5), s.RequestsInWindow(sec(64)), "seconds 5 and 64")
-	assert.Equal(t, uint64(1), s.RequestsInWindow(sec(65)), "second 5 left the window")
+}
+
+func TestWindowValidation(t *testing.T) {
+	_, err := New(Config{MaxSeries: 1, Window: 5 * time.Second}, t0)
+	require.Error(t, err)
+	_, err = New(Config{MaxSeries: 1, Window: MinWindow}, t0)
+	require.NoError(t, err)
+	_, err = New(Config{MaxSeries: 1, Window: MinWindow, Temporality: Delta}, t0)
+	require.Error(t, err)
 }
 
 func TestQuantile(t *testing.T) {
@@ -431,8 +511,8 @@ func BenchmarkRecord10000SeriesRandom(b *testing.B) {
 		name string
 		mod  func(*Config)
 	}{
-		{"processor", func(c *Config) { c.Exemplars, c.Recent, c.Rate = 0, 20, true }},
-		{"connector", func(c *Config) { c.Exemplars, c.Recent, c.Rate = 5, 0, false }},
+		{"processor", func(c *Config) { c.Exemplars, c.Recent, c.Window = 0, 20, 5*time.Minute }},
+		{"connector", func(c *Config) { c.Exemplars, c.Recent, c.Window = 5, 0, 0 }},
 	} {
 		b.Run(face.name, func(b *testing.B) {
 			const n = 10000
@@ -460,5 +540,28 @@ func BenchmarkRecord10000SeriesRandom(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// With RepeatKeys a repeated key skips the map, and the result is the same
+// as without: across new series, overflow and expiry.
+func TestRepeatKeys(t *testing.T) {
+	for _, repeat := range []bool{false, true} {
+		a := newAgg(t, func(c *Config) { c.RepeatKeys, c.MaxSeries, c.TTL = repeat, 2, time.Minute })
+		var kb KeyBuilder
+		keys := [][]byte{
+			bytes.Clone(key(&kb, statusclass.Success, "s", "a")),
+			bytes.Clone(key(&kb, statusclass.Success, "s", "b")),
+			bytes.Clone(key(&kb, statusclass.Success, "s", "c")), // overflows
+		}
+		for _, i := range []int{0, 0, 1, 1, 2, 2, 0, 2} {
+			a.Record(keys[i], &Sample{}, t0)
+		}
+		counts := map[string]uint64{}
+		a.Each(func(s *Series) { counts[fmt.Sprint(s.Overflow, len(s.Dims))] += s.Count })
+		assert.Equal(t, map[string]uint64{"false 2": 5, "true 0": 3}, counts, "repeat %v", repeat)
+		a.Expire(t0 + int64(2*time.Minute))
+		a.Record(keys[0], &Sample{}, t0+int64(2*time.Minute))
+		assert.Equal(t, 1, a.Len(), "repeat %v", repeat)
 	}
 }

@@ -100,3 +100,9 @@ func decode(key string) (GroupID, statusclass.Class, []Dim) {
 	}
 	return g, class, dims
 }
+
+// DecodeKey splits a key built by a KeyBuilder into its group, class and
+// dimension values, as a new series does.
+func DecodeKey(key []byte) (GroupID, statusclass.Class, []Dim) {
+	return decode(string(key))
+}

@@ -3,7 +3,6 @@ package aggregate
 import (
 	"math"
 	"sort"
-	"time"
 
 	"github.com/redline-otel/redline/processor/redmetricsprocessor/internal/statusclass"
 )
@@ -17,9 +16,8 @@ type OpStats struct {
 	Classes [statusclass.Count + 1]uint64
 	// ErrorRate is (4xx + 5xx) / total.
 	ErrorRate float64
-	// PerSecond is the request rate over the last RateWindow (or since the
-	// aggregator started, when that is shorter).
-	PerSecond float64
+	// Window has the figures of the rolling window (Config.Window).
+	Window WindowStats
 	// Duration merges the series' histograms (seconds).
 	Duration Histogram
 	// P50, P95, P99 are estimated from the histogram buckets.
@@ -41,13 +39,13 @@ func (o *OpStats) Avg() float64 {
 
 // Summarize groups the live series by the (service, operation) pair that
 // groupOf returns, sorted by service then operation.
-func (a *Aggregator) Summarize(now int64, groupOf func(*Series) (service, operation string)) []OpStats {
+func (a *Aggregator) Summarize(groupOf func(*Series) (service, operation string)) []OpStats {
 	type pair struct{ svc, op string }
 	idx := map[pair]int{}
 	var out []OpStats
 	var recent [][]Recent
-	window := min(time.Duration(now-a.startNano), RateWindow)
-	window = max(window, time.Second)
+	span, hasWindow := a.Window()
+	nb := len(a.cfg.Bounds) + 1
 	a.Each(func(s *Series) {
 		svc, op := groupOf(s)
 		i, ok := idx[pair{svc, op}]
@@ -56,7 +54,8 @@ func (a *Aggregator) Summarize(now int64, groupOf func(*Series) (service, operat
 			idx[pair{svc, op}] = i
 			out = append(out, OpStats{
 				Service: svc, Operation: op,
-				Duration: Histogram{Buckets: make([]uint64, len(a.cfg.Bounds)+1)},
+				Duration: Histogram{Buckets: make([]uint64, nb)},
+				Window:   WindowStats{Duration: Histogram{Buckets: make([]uint64, nb)}},
 				Sums:     make([]float64, a.cfg.SumFields),
 			})
 			recent = append(recent, nil)
@@ -69,7 +68,9 @@ func (a *Aggregator) Summarize(now int64, groupOf func(*Series) (service, operat
 			o.Sums[j] += s.Sums[j]
 		}
 		o.SumSeen |= s.SumSeen
-		o.PerSecond += float64(s.RequestsInWindow(now))
+		if hasWindow && s.win != nil {
+			s.win.mergeInto(&o.Window, s, span.fromPeriod)
+		}
 		recent[i] = append(recent[i], s.RecentSamples()...)
 	})
 	for i := range out {
@@ -77,7 +78,9 @@ func (a *Aggregator) Summarize(now int64, groupOf func(*Series) (service, operat
 		if o.Total > 0 {
 			o.ErrorRate = float64(o.Classes[statusclass.ClientError]+o.Classes[statusclass.ServerError]) / float64(o.Total)
 		}
-		o.PerSecond /= window.Seconds()
+		if hasWindow {
+			finishWindow(&o.Window, a.cfg.Bounds, o.Duration.Min, o.Duration.Max, span.Seconds())
+		}
 		o.P50 = Quantile(a.cfg.Bounds, &o.Duration, 0.50)
 		o.P95 = Quantile(a.cfg.Bounds, &o.Duration, 0.95)
 		o.P99 = Quantile(a.cfg.Bounds, &o.Duration, 0.99)

@@ -14,6 +14,13 @@ import (
 type Set struct {
 	slots map[string]int
 	paths [][]candidate
+	// handles dedupes paths: every reader of one path shares its handle.
+	handles map[string]Handle
+	// children[slot] holds the rests of the paths that descend from a
+	// prefix slot ("input_tokens" under "extra"): a map found there is
+	// indexed by a Record of its own, once per Load, however many paths
+	// descend into it.
+	children map[int]*Set
 	// lens has bit n set when some slot key is n bytes long (bit 63: 63 or
 	// more): most keys no path can start with fail this one test.
 	lens uint64
@@ -34,22 +41,35 @@ type Handle int
 
 type candidate struct {
 	slot int
-	rest Path // empty when the slot's key is the whole path
+	rest Handle // in children[slot]; unused for the flat key
 }
 
 // NewSet returns an empty Set.
-func NewSet() *Set { return &Set{slots: map[string]int{}} }
+func NewSet() *Set {
+	return &Set{slots: map[string]int{}, handles: map[string]Handle{}, children: map[int]*Set{}}
+}
 
-// Add registers path and returns its handle. Candidates are kept in the
-// order Path.Get tries them: the flat key, then longer prefixes first.
+// Add registers path and returns its handle; a path added before keeps its
+// handle. Candidates are kept in the order Path.Get tries them: the flat
+// key, then longer prefixes first.
 func (s *Set) Add(path string) Handle {
+	if h, ok := s.handles[path]; ok {
+		return h
+	}
 	segs := strings.Split(path, ".")
 	var cands []candidate
 	cands = append(cands, candidate{slot: s.slot(path)})
 	for k := len(segs) - 1; k >= 1; k-- {
-		cands = append(cands, candidate{slot: s.slot(strings.Join(segs[:k], ".")), rest: Compile(strings.Join(segs[k:], "."))})
+		slot := s.slot(strings.Join(segs[:k], "."))
+		child := s.children[slot]
+		if child == nil {
+			child = NewSet()
+			s.children[slot] = child
+		}
+		cands = append(cands, candidate{slot: slot, rest: child.Add(strings.Join(segs[k:], "."))})
 	}
 	s.paths = append(s.paths, cands)
+	s.handles[path] = Handle(len(s.paths) - 1)
 	return Handle(len(s.paths) - 1)
 }
 
@@ -97,6 +117,26 @@ type Record struct {
 	// filled with a map value: nested candidates can only match there, so
 	// an absent dotted path (the common case) costs one AND.
 	maps uint64
+	// filled has the bits (slot % 64) of every slot the current Load filled.
+	filled uint64
+	// children[slot] indexes the map in prefix slot slot; it holds the
+	// current Load's map when childGen[slot] is cur. mapGen[slot] is cur
+	// when the current Load found a map in prefix slot slot.
+	children []*Record
+	childGen []uint32
+	mapGen   []uint32
+	// link[h] shortcuts the common nested path, one prefix and a rest
+	// without dots ("extra.input_tokens"): resolving it through the
+	// candidates was a chain of a dozen dependent loads.
+	link []nestLink
+}
+
+// nestLink is path h's only nested candidate, when its rest is a flat key
+// of the child; sv is nil otherwise.
+type nestLink struct {
+	sv    *slotValue // the rest's slot in the child
+	child *Record
+	slot  int
 }
 
 // layoutLen is how many leading keys of a map the layout cache covers.
@@ -160,9 +200,26 @@ func (s *Set) NewRecord() *Record {
 		s.build()
 	}
 	r := &Record{
-		set:    s,
-		vals:   make([]slotValue, len(s.slots)),
-		prefix: make([]bool, len(s.slots)),
+		set:      s,
+		vals:     make([]slotValue, len(s.slots)),
+		prefix:   make([]bool, len(s.slots)),
+		children: make([]*Record, len(s.slots)),
+		childGen: make([]uint32, len(s.slots)),
+		mapGen:   make([]uint32, len(s.slots)),
+	}
+	for slot, child := range s.children {
+		r.children[slot] = child.NewRecord()
+	}
+	r.link = make([]nestLink, len(s.paths))
+	for h, cands := range s.paths {
+		if len(cands) != 2 {
+			continue
+		}
+		c := cands[1]
+		child := r.children[c.slot]
+		if len(child.set.paths[c.rest]) == 1 { // a flat key in the child
+			r.link[h] = nestLink{sv: child.first[c.rest], child: child, slot: c.slot}
+		}
 	}
 	for j := range r.layoutSlots {
 		// An unfilled position matches an empty key, which has no slot.
@@ -185,9 +242,11 @@ func (r *Record) Load(m pcommon.Map) {
 	r.cur++
 	if r.cur == 0 { // wrapped: old marks could look current
 		clear(r.vals)
+		clear(r.childGen)
+		clear(r.mapGen)
 		r.cur = 1
 	}
-	r.maps = 0
+	r.maps, r.filled = 0, 0
 	s := r.set
 	j := 0
 	for k, v := range m.All() {
@@ -206,12 +265,39 @@ func (r *Record) Load(m pcommon.Map) {
 		if i >= 0 && r.vals[i].gen != r.cur {
 			// The first occurrence wins, as with Map.Get.
 			r.vals[i] = slotValue{v: v, gen: r.cur}
+			r.filled |= slotBit(i)
 			if r.prefix[i] && v.Type() == pcommon.ValueTypeMap {
 				r.maps |= slotBit(i)
+				r.mapGen[i] = r.cur
 			}
 		}
 	}
 }
+
+// Mask has the bits (slot % 64) of every slot through which path h can be
+// found: its flat key and the prefixes it descends from. Record.Filled()&
+// Mask(h) == 0 proves h absent with one AND; a set bit only says "maybe"
+// (two slots can share a bit), so Get decides.
+func (s *Set) Mask(h Handle) uint64 {
+	var m uint64
+	for _, c := range s.paths[h] {
+		m |= slotBit(c.slot)
+	}
+	return m
+}
+
+// MaskAll is the union of the masks of hs.
+func (s *Set) MaskAll(hs ...Handle) uint64 {
+	var m uint64
+	for _, h := range hs {
+		m |= s.Mask(h)
+	}
+	return m
+}
+
+// Filled has the bits (slot % 64) of the slots the last Load filled; see
+// Set.Mask.
+func (r *Record) Filled() uint64 { return r.filled }
 
 // Get resolves h against the loaded map.
 func (r *Record) Get(h Handle) (pcommon.Value, bool) {
@@ -227,15 +313,29 @@ func (r *Record) Get(h Handle) (pcommon.Value, bool) {
 
 // getNested tries h's candidates that descend into map values.
 func (r *Record) getNested(h Handle) (pcommon.Value, bool) {
+	if l := &r.link[h]; l.sv != nil {
+		if r.mapGen[l.slot] != r.cur {
+			return pcommon.Value{}, false
+		}
+		if r.childGen[l.slot] != r.cur {
+			l.child.Load(r.vals[l.slot].v.Map())
+			r.childGen[l.slot] = r.cur
+		}
+		if l.sv.gen == l.child.cur {
+			return l.sv.v, true
+		}
+		return pcommon.Value{}, false
+	}
 	for _, c := range r.set.paths[h][1:] {
-		if r.vals[c.slot].gen != r.cur {
+		if r.mapGen[c.slot] != r.cur {
 			continue
 		}
-		v := r.vals[c.slot].v
-		if v.Type() != pcommon.ValueTypeMap {
-			continue
+		child := r.children[c.slot]
+		if r.childGen[c.slot] != r.cur {
+			child.Load(r.vals[c.slot].v.Map())
+			r.childGen[c.slot] = r.cur
 		}
-		if found, ok := c.rest.Get(v.Map()); ok {
+		if found, ok := child.Get(c.rest); ok {
 			return found, true
 		}
 	}

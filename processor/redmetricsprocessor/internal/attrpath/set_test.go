@@ -151,3 +151,55 @@ func TestSetLayoutChanges(t *testing.T) {
 	check(big, nil, "/big", nil)
 	check(a, int64(200), "/a", int64(5))
 }
+
+// A path that Get finds always has a bit of its mask filled, also with more
+// slots than bits (the masks then share bits, which may say "maybe" for an
+// absent path but never "absent" for a present one).
+func TestFilledMaskNeverMissesAPresentPath(t *testing.T) {
+	s := NewSet()
+	var paths []string
+	for i := range 80 {
+		paths = append(paths, fmt.Sprintf("k%d", i), fmt.Sprintf("n%d.inner", i))
+	}
+	hs := s.AddAll(paths...)
+	rec := s.NewRecord()
+	for _, present := range []int{0, 7, 63, 64, 79} {
+		m := pcommon.NewMap()
+		m.PutInt(fmt.Sprintf("k%d", present), 1)
+		m.PutEmptyMap(fmt.Sprintf("n%d", present)).PutInt("inner", 2)
+		rec.Load(m)
+		for i, h := range hs {
+			_, ok := rec.Get(h)
+			if ok {
+				assert.NotZero(t, rec.Filled()&s.Mask(h), paths[i])
+			}
+		}
+		assert.NotZero(t, rec.Filled()&s.MaskAll(hs[2*present], hs[2*present+1]))
+	}
+	rec.Load(pcommon.NewMap())
+	assert.Zero(t, rec.Filled())
+}
+
+// One path added twice is one handle, resolved once per Load.
+func TestSetSharesHandlesOfOnePath(t *testing.T) {
+	s := NewSet()
+	a := s.Add("extra.input_tokens")
+	b := s.Add("status")
+	assert.Equal(t, a, s.Add("extra.input_tokens"))
+	assert.NotEqual(t, a, b)
+	rec := s.NewRecord()
+	m := pcommon.NewMap()
+	m.PutEmptyMap("extra").PutInt("input_tokens", 7)
+	rec.Load(m)
+	for range 2 {
+		v, ok := rec.Get(a)
+		require.True(t, ok)
+		assert.Equal(t, int64(7), v.Int())
+	}
+	m.Remove("extra")
+	m.PutEmptyMap("extra").PutInt("input_tokens", 8)
+	rec.Load(m)
+	v, ok := rec.Get(a)
+	require.True(t, ok)
+	assert.Equal(t, int64(8), v.Int(), "a new Load forgets the last one's lookups")
+}

@@ -80,13 +80,19 @@ const (
 	KindLiteral      // a class name given literally ("503-busy", "client-disconnect", "5xx")
 )
 
-// rpcCodes are the gRPC status codes by number; Aster uses the same names.
+// rpcCodes are the gRPC status codes by number; Aster uses the same names,
+// and Connect the same names in lower case (but see rpcAliases).
 var rpcCodes = [...]string{
 	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
 	"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
 	"ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
 	"UNAUTHENTICATED",
 }
+
+// rpcAliases are other spellings of RPC status names: Connect writes
+// "canceled" where gRPC writes CANCELLED. An alias always has its name's
+// class, overrides included.
+var rpcAliases = map[string]string{"CANCELED": "CANCELLED"}
 
 // DefaultRPCClasses is the default mapping of RPC status names to classes.
 func DefaultRPCClasses() map[string]Class {
@@ -176,6 +182,9 @@ func New(cfg Config) (*Classifier, error) {
 	}
 	for name, className := range cfg.RPCClasses {
 		up := strings.ToUpper(strings.TrimSpace(name))
+		if canonical, ok := rpcAliases[up]; ok {
+			up = canonical
+		}
 		if _, ok := c.rpcByName[up]; !ok {
 			return nil, fmt.Errorf("unknown RPC status %q (known: %s)", name, strings.Join(RPCCodeNames(), ", "))
 		}
@@ -187,6 +196,9 @@ func New(cfg Config) (*Classifier, error) {
 	}
 	for num, name := range rpcCodes {
 		c.rpcByNum[num] = c.rpcByName[name]
+	}
+	for alias, name := range rpcAliases {
+		c.rpcByName[alias] = c.rpcByName[name]
 	}
 	for name := range c.rpcByName {
 		c.maxName = max(c.maxName, len(name))

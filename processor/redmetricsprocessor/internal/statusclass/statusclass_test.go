@@ -128,6 +128,8 @@ func TestConfigurable(t *testing.T) {
 	cl, _ := c.String("UNAVAILABLE", false)
 	assert.Equal(t, Busy, cl)
 	assert.Equal(t, ServerError, c.RPCCode(1))
+	cl, _ = c.String("canceled", false)
+	assert.Equal(t, ServerError, cl, "Connect's spelling follows CANCELLED's override")
 
 	noBusy, err := New(Config{BusyStatusCodes: []int{}})
 	require.NoError(t, err)
@@ -141,6 +143,24 @@ func TestConfigurable(t *testing.T) {
 	} {
 		_, err := New(bad)
 		assert.Error(t, err)
+	}
+}
+
+// Connect writes its codes in lower case, and CANCELLED as "canceled".
+func TestConnectCodeNames(t *testing.T) {
+	c, err := New(Config{})
+	require.NoError(t, err)
+	for name, want := range map[string]Class{
+		"canceled": Disconnect, "unknown": ServerError, "invalid_argument": ClientError,
+		"deadline_exceeded": ServerError, "not_found": ClientError, "already_exists": ClientError,
+		"permission_denied": ClientError, "resource_exhausted": Busy, "failed_precondition": ClientError,
+		"aborted": ClientError, "out_of_range": ClientError, "unimplemented": ServerError,
+		"internal": ServerError, "unavailable": ServerError, "data_loss": ServerError,
+		"unauthenticated": ClientError,
+	} {
+		cl, kind := c.String(name, false)
+		assert.Equal(t, want, cl, name)
+		assert.Equal(t, KindRPC, kind, name)
 	}
 }
 
