@@ -15,7 +15,7 @@ import (
 )
 
 // logsFromJSONL builds logs from a file of JSON lines as the accesslog
-// receiver does (testutil.LogsFromJSONL, checked against the receiver).
+// receiver does: testutil.LogsFromJSONL runs the receiver itself.
 func logsFromJSONL(t testing.TB, path, serviceName string) plog.Logs {
 	ld, err := testutil.LogsFromJSONL(path, serviceName)
 	require.NoError(t, err)
