@@ -237,6 +237,17 @@ func defaultBuckets() []time.Duration {
 // Validate checks the configuration; each error names its YAML key.
 func (c *Config) Validate() error {
 	var errs []error
+	errs = append(errs, c.validateRecognition()...)
+	errs = append(errs, c.validateDimensions()...)
+	errs = append(errs, c.validateSumFields()...)
+	errs = append(errs, c.validateOutput()...)
+	errs = append(errs, c.Usage.validate()...)
+	return errors.Join(errs...)
+}
+
+// validateRecognition checks how a record is recognised and classified.
+func (c *Config) validateRecognition() []error {
+	var errs []error
 	if len(c.Conventions)+len(c.StatusFields)+len(c.RPCStatusFields) == 0 && c.StatusClassAttribute == "" {
 		errs = append(errs, errors.New("'conventions', 'status_fields', 'rpc_status_fields' and 'status_class_attribute' are all empty: no record can be recognised as a request"))
 	}
@@ -265,6 +276,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("'duration_fields[%d].unit' %q must be one of ns, us, ms, s", i, d.Unit))
 		}
 	}
+	for i, k := range c.SpanKinds {
+		if !contains(spanKindNames, strings.ToLower(k)) {
+			errs = append(errs, fmt.Errorf("'span_kinds[%d]' %q must be one of %s", i, k, strings.Join(spanKindNames, ", ")))
+		}
+	}
+	return errs
+}
+
+// validateDimensions checks the series dimensions.
+func (c *Config) validateDimensions() []error {
+	var errs []error
 	names := map[string]bool{statusClassDimension: true}
 	// Prometheus labels on the healthz endpoint: sanitised names must stay
 	// distinct and clear of the labels the collector adds itself.
@@ -283,6 +305,12 @@ func (c *Config) Validate() error {
 		names[d.Name] = true
 		labels[promLabel(d.Name)] = true
 	}
+	return errs
+}
+
+// validateSumFields checks the extra counters.
+func (c *Config) validateSumFields() []error {
+	var errs []error
 	sumNames := map[string]bool{}
 	for i, s := range c.SumFields {
 		if s.Field == "" {
@@ -298,11 +326,13 @@ func (c *Config) Validate() error {
 	if len(c.SumFields) > 64 {
 		errs = append(errs, errors.New("'sum_fields' allows at most 64 entries"))
 	}
-	for i, k := range c.SpanKinds {
-		if !contains(spanKindNames, strings.ToLower(k)) {
-			errs = append(errs, fmt.Errorf("'span_kinds[%d]' %q must be one of %s", i, k, strings.Join(spanKindNames, ", ")))
-		}
-	}
+	return errs
+}
+
+// validateOutput checks the histogram, the emitted metrics and the bounds
+// on what is kept in memory.
+func (c *Config) validateOutput() []error {
+	var errs []error
 	for i, b := range c.Histogram.Buckets {
 		if b <= 0 || (i > 0 && b <= c.Histogram.Buckets[i-1]) {
 			errs = append(errs, errors.New("'histogram.buckets' must be positive and strictly ascending"))
@@ -330,11 +360,10 @@ func (c *Config) Validate() error {
 	if c.RecentSamples < 0 || c.RecentSamples > 1000 {
 		errs = append(errs, errors.New("'recent_samples' must be between 0 and 1000"))
 	}
-	errs = append(errs, c.Usage.validate()...)
 	if c.RollingWindow < aggregate.MinWindow || c.RollingWindow > maxRollingWindow {
 		errs = append(errs, fmt.Errorf("'rolling_window' must be between %v and %v", aggregate.MinWindow, maxRollingWindow))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func (u *UsageConfig) validate() []error {
